@@ -1,0 +1,29 @@
+"""What every command shares: user errors become one red line and exit code 2, never a traceback."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_USER_ERROR = 2
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn an `AlsimError` (or a missing input file) into `error: <message>` and exit code 2."""
+    from alsim.errors import AlsimError
+
+    try:
+        yield
+    except AlsimError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USER_ERROR) from None
+    except FileNotFoundError as exc:
+        err_console.print(
+            f"[bold red]error:[/] file not found: {exc.filename}", highlight=False, soft_wrap=True
+        )
+        raise typer.Exit(EXIT_USER_ERROR) from None

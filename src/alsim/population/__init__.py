@@ -1,0 +1,1 @@
+"""alsim.population."""
