@@ -1,1 +1,24 @@
-"""alsim.model."""
+"""The mechanistic model: intrathecal PK -> SOD1 knock-down -> injury -> NfL."""
+
+from alsim.model.parameters import DEFAULT_PARAMETERS, PARAMETERS, Parameter, ParameterSet
+from alsim.model.system import (
+    STATE_NAMES,
+    DoseSchedule,
+    Trajectories,
+    measured_csf_sod1_ng_ml,
+    solve,
+    solve_reference,
+)
+
+__all__ = [
+    "DEFAULT_PARAMETERS",
+    "PARAMETERS",
+    "STATE_NAMES",
+    "DoseSchedule",
+    "Parameter",
+    "ParameterSet",
+    "Trajectories",
+    "measured_csf_sod1_ng_ml",
+    "solve",
+    "solve_reference",
+]

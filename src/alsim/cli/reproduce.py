@@ -1,0 +1,69 @@
+"""`alsim reproduce --study phase12 --out DIR`: simulated vs published, for the tofersen program."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from alsim.cli._common import console, user_errors
+
+
+def reproduce(
+    study: Annotated[str, typer.Option("--study", help="A study name, or 'all'.")] = "all",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("out"),
+    replicates: Annotated[
+        int, typer.Option("--replicates", "-r", help="Trial replicates per study.")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (>= 0).")] = 20200708,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a non-empty --out directory.")
+    ] = False,
+) -> None:
+    """Simulate published studies many times and set each result beside the published one."""
+    with user_errors():
+        _run(study, out, replicates, seed, overwrite)
+
+
+def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> None:
+    from rich.table import Table
+
+    from alsim.errors import AlsimError
+    from alsim.evidence.reproduce import reproduce_study, resolve_studies
+    from alsim.io import atomic_output_dir, check_output_dir, write_json
+    from alsim.io.manifest import build_manifest
+    from alsim.model import DEFAULT_PARAMETERS
+    from alsim.report.reproduce import write_reproduction
+    from alsim.report.tables import COMPARISON_HEADER, comparison_cells
+    from alsim.simulate import MAX_REPLICATES
+
+    studies = resolve_studies(study)
+    if not 2 <= replicates <= MAX_REPLICATES:
+        raise AlsimError(f"--replicates must be 2..{MAX_REPLICATES}, got {replicates}")
+    if seed < 0:
+        raise AlsimError(f"--seed must be >= 0, got {seed}")
+    check_output_dir(out, overwrite=overwrite)
+    results = []
+    for name in studies:
+        with console.status(f"simulating {name}: {replicates} replicates"):
+            results.append(reproduce_study(name, n_replicates=replicates, seed=seed))
+    for result in results:
+        table = Table(title=f"{result.design.title} — simulated vs published", show_lines=False)
+        shown = (0, 1, 3, 4, 5)  # target, arm, simulated, published, met
+        for i in shown:
+            table.add_column(COMPARISON_HEADER[i], overflow="fold")
+        for row in result.rows:
+            cells = comparison_cells(row)
+            table.add_row(*(cells[i] for i in shown))
+        console.print(table)
+    with atomic_output_dir(out, overwrite=overwrite) as staging:
+        write_reproduction(staging, results, DEFAULT_PARAMETERS)
+        manifest = build_manifest(
+            command="reproduce",
+            designs={r.study: r.design for r in results},
+            seed=seed,
+            n_replicates=replicates,
+            parameters=DEFAULT_PARAMETERS,
+            timings_s={r.study: r.seconds for r in results},
+        )
+        write_json(manifest, staging / "manifest.json")
+    console.print(f"wrote comparison.json, comparison.md, report.html and manifest.json to {out}")

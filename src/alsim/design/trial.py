@@ -1,0 +1,175 @@
+"""Trial designs as pure, immutable data: arms, regimen, randomisation groups, visits.
+
+Study days follow CDISC: the first dose is Day 1 (model time t = 0 days); there is no Day 0.
+"""
+
+import itertools
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from alsim.population.sampling import PopulationSpec
+
+MAX_PATIENTS_PER_TRIAL = 100_000
+MAX_STUDY_DAY = 20 * 365
+Endpoint = Literal["CSFSOD1", "PLNFL", "CSFNFL"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Regimen(_Frozen):
+    """Intrathecal boluses: loading doses on the listed study days, then one every `interval_days`.
+
+    In NONMEM terms the maintenance phase is one record with II = interval_days and
+    ADDL = n_maintenance - 1, starting `interval_days` after the last loading dose.
+    """
+
+    loading_days: tuple[int, ...] = Field(min_length=1)
+    interval_days: int = Field(gt=0, le=365)
+    n_maintenance: int = Field(ge=0, le=1000)
+
+    @field_validator("loading_days")
+    @classmethod
+    def _increasing(cls, days: tuple[int, ...]) -> tuple[int, ...]:
+        if days[0] < 1 or any(b <= a for a, b in itertools.pairwise(days)):
+            raise ValueError("must be study days >= 1 in strictly increasing order")
+        return days
+
+    @property
+    def dose_days(self) -> tuple[int, ...]:
+        """All dosing study days, loading then maintenance."""
+        last = self.loading_days[-1]
+        maintenance = tuple(last + self.interval_days * (i + 1) for i in range(self.n_maintenance))
+        return self.loading_days + maintenance
+
+
+class Arm(_Frozen):
+    """A treatment arm; `label` is the TRT01P value written to ADSL."""
+
+    label: str = Field(min_length=1, max_length=40)
+    dose_mg: float = Field(ge=0, le=1000)
+
+
+class RandomizationGroup(_Frozen):
+    """A cohort or stratum with the number of patients randomised to each arm in it."""
+
+    name: str = Field(min_length=1, max_length=40)
+    n_per_arm: dict[str, int] = Field(min_length=1)
+
+    @field_validator("n_per_arm")
+    @classmethod
+    def _non_negative(cls, counts: dict[str, int]) -> dict[str, int]:
+        for label, count in counts.items():
+            if count < 0:
+                raise ValueError(f"{label!r} must be >= 0, got {count}")
+        return counts
+
+
+class Randomization(_Frozen):
+    """Randomisation within groups (`cohort` or `stratum`) at `ratio` (active:control)."""
+
+    unit: Literal["cohort", "stratum", "none"]
+    ratio: str = Field(pattern=r"^\d+:\d+$")
+    groups: tuple[RandomizationGroup, ...] = Field(min_length=1)
+
+
+class Visit(_Frozen):
+    """A scheduled assessment; `name` becomes AVISIT, `day` the planned ADY."""
+
+    name: str = Field(min_length=1, max_length=40)
+    day: int = Field(ge=1, le=MAX_STUDY_DAY)
+
+
+class TrialDesign(_Frozen):
+    """A complete, validated trial design; see `designs/*.yaml` for the templates."""
+
+    study_id: str = Field(min_length=1, max_length=40)
+    title: str
+    reference: str = ""
+    control_arm: str = "PLACEBO"
+    arms: tuple[Arm, ...] = Field(min_length=2)
+    regimen: Regimen
+    randomization: Randomization
+    visits: tuple[Visit, ...] = Field(min_length=2)
+    endpoints: tuple[Endpoint, ...] = Field(min_length=1)
+    primary_visit: str
+    dropout_per_year: float = Field(0.0, ge=0, le=5)
+    population: PopulationSpec = PopulationSpec()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TrialDesign":
+        labels = [arm.label for arm in self.arms]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"arms: labels must be unique, got {labels}")
+        if self.control_arm not in labels:
+            raise ValueError(f"control_arm {self.control_arm!r} is not one of the arms {labels}")
+        allocated: set[str] = set()
+        for i, group in enumerate(self.randomization.groups):
+            for label in group.n_per_arm:
+                if label not in labels:
+                    raise ValueError(
+                        f"randomization.groups[{i}].n_per_arm: unknown arm {label!r}; "
+                        f"allowed: {', '.join(labels)}"
+                    )
+                if group.n_per_arm[label] > 0:
+                    allocated.add(label)
+        missing = [label for label in labels if label not in allocated]
+        if missing:
+            raise ValueError(f"arms {missing} get no patients in randomization.groups")
+        if not 1 <= self.n_patients <= MAX_PATIENTS_PER_TRIAL:
+            raise ValueError(
+                f"randomization: total patients must be 1..{MAX_PATIENTS_PER_TRIAL}, "
+                f"got {self.n_patients}"
+            )
+        names = [v.name for v in self.visits]
+        if len(set(names)) != len(names):
+            raise ValueError(f"visits: names must be unique, got {names}")
+        days = [v.day for v in self.visits]
+        if days[0] != 1 or any(b <= a for a, b in itertools.pairwise(days)):
+            raise ValueError(
+                f"visits: the first visit must be the baseline on day 1 and days must increase, "
+                f"got {days}"
+            )
+        if self.primary_visit not in names[1:]:
+            raise ValueError(
+                f"primary_visit {self.primary_visit!r} must be a post-baseline visit; "
+                f"allowed: {', '.join(names[1:])}"
+            )
+        return self
+
+    @property
+    def n_patients(self) -> int:
+        return sum(sum(g.n_per_arm.values()) for g in self.randomization.groups)
+
+    @property
+    def arm_labels(self) -> tuple[str, ...]:
+        return tuple(arm.label for arm in self.arms)
+
+    def arm(self, label: str) -> Arm:
+        """The arm with TRT01P `label`."""
+        for arm in self.arms:
+            if arm.label == label:
+                return arm
+        raise KeyError(label)
+
+    def allocation(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Arm index and group index of each patient, patients ordered by group then arm."""
+        arm_index: list[int] = []
+        group_index: list[int] = []
+        for g, group in enumerate(self.randomization.groups):
+            for a, label in enumerate(self.arm_labels):
+                count = group.n_per_arm.get(label, 0)
+                arm_index += [a] * count
+                group_index += [g] * count
+        return np.array(arm_index, dtype=np.int64), np.array(group_index, dtype=np.int64)
+
+    def arm_sizes(self) -> dict[str, int]:
+        """Number of patients per arm, summed over groups."""
+        return {
+            label: sum(g.n_per_arm.get(label, 0) for g in self.randomization.groups)
+            for label in self.arm_labels
+        }

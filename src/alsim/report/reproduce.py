@@ -1,0 +1,61 @@
+"""Write a reproduction's files: comparison.json, comparison.md and report.html."""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from alsim.evidence.reproduce import StudyReproduction
+from alsim.io.output import write_json
+from alsim.model.parameters import ParameterSet
+from alsim.report.html import Section, render_page
+from alsim.report.tables import comparison_html, comparison_markdown, parameter_html
+
+_CRITERIA = (
+    "Simulated: median and 2.5-97.5% range over replicates of the trial. Published numbers come "
+    "from the evidence file with their source. 'Met' means the simulated median lies inside the "
+    "published 95% CI, or, where no CI is published, the published value lies inside the "
+    "simulated range. Rows marked 'prediction' have no published value to compare with."
+)
+
+
+def write_reproduction(
+    directory: Path, results: Sequence[StudyReproduction], parameters: ParameterSet
+) -> list[Path]:
+    """Write the comparison files for `results` into `directory`; return their paths."""
+    document = {
+        r.study: {
+            "study_id": r.design.study_id,
+            "title": r.design.title,
+            "replicates": r.n_replicates,
+            "seed": r.seed,
+            "rows": [row.to_dict() for row in r.rows],
+        }
+        for r in results
+    }
+    paths = [write_json(document, directory / "comparison.json")]
+    markdown = "".join(
+        f"## {r.design.title}\n\n{r.n_replicates} replicates, seed {r.seed}.\n\n"
+        f"{comparison_markdown(r.rows)}\n"
+        for r in results
+    )
+    paths.append(directory / "comparison.md")
+    paths[-1].write_text(f"# alsim: simulated vs published\n\n{_CRITERIA}\n\n{markdown}", "utf-8")
+    sections = [
+        Section(
+            title=r.design.title,
+            note=f"{r.n_replicates} simulated replicates, seed {r.seed}. {r.design.reference}",
+            content_html=comparison_html(r.rows),
+        )
+        for r in results
+    ]
+    sections.append(
+        Section(
+            title="Model parameters",
+            note="Every value the model uses, with its source. Rows marked ASSUMPTION are ours to "
+            "revisit: they are not published numbers.",
+            content_html=parameter_html(parameters),
+        )
+    )
+    page = render_page("alsim: simulated vs published", _CRITERIA, sections)
+    paths.append(directory / "report.html")
+    paths[-1].write_text(page, encoding="utf-8")
+    return paths

@@ -1,0 +1,99 @@
+"""Tables for people: simulated vs published, and the parameter table, as Markdown and HTML."""
+
+import html
+from collections.abc import Sequence
+
+import pandas as pd
+
+from alsim.evidence.compare import QUANTITY_LABELS, ComparisonRow
+from alsim.model.parameters import ParameterSet
+
+COMPARISON_HEADER = (
+    "Target",
+    "Arm",
+    "Statistic",
+    "Simulated median [2.5%, 97.5%]",
+    "Published [95% CI]",
+    "Met",
+    "Source",
+)
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def comparison_cells(row: ComparisonRow) -> tuple[str, ...]:
+    """The table cells of one comparison row, as text."""
+    simulated = f"{_fmt(row.sim_median)} [{_fmt(row.sim_low)}, {_fmt(row.sim_high)}]"
+    if row.published is None:
+        published = "prediction"
+    elif row.published_ci_low is not None:
+        published = (
+            f"{_fmt(row.published, 0)} [{_fmt(row.published_ci_low, 0)}, "
+            f"{_fmt(row.published_ci_high, 0)}]"
+        )
+    else:
+        published = f"{_fmt(row.published, 0)} (no CI)"
+    met = "—" if row.inside is None else ("yes" if row.inside else "NO")
+    statistic = f"{row.paramcd} {QUANTITY_LABELS[row.quantity]}, {row.visit}"
+    source = f"{row.source} [{row.verification_tier}]" if row.source else ""
+    return (row.target, row.arm, statistic, simulated, published, met, source)
+
+
+def comparison_markdown(rows: Sequence[ComparisonRow]) -> str:
+    """A Markdown table of the comparison, one line per target."""
+    lines = ["| " + " | ".join(COMPARISON_HEADER) + " |", "|" + "---|" * len(COMPARISON_HEADER)]
+    for row in rows:
+        cells = (c.replace("|", "/") for c in comparison_cells(row))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _html_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
+        for cells in body
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def comparison_html(rows: Sequence[ComparisonRow]) -> str:
+    """An HTML table of the comparison."""
+    return _html_table(COMPARISON_HEADER, [comparison_cells(row) for row in rows])
+
+
+def parameter_frame(parameters: ParameterSet) -> pd.DataFrame:
+    """The parameter table with the assumption flag spelled out for readers."""
+    frame = parameters.to_frame()
+    frame["assumption"] = frame["assumption"].map({True: "ASSUMPTION", False: "published"})
+    return frame
+
+
+def parameter_html(parameters: ParameterSet) -> str:
+    """The parameter table (value, unit, variability, source, assumption) as HTML."""
+    frame = parameter_frame(parameters)
+    body = [
+        (
+            str(r.name),
+            f"{r.value:.4g}",
+            str(r.unit),
+            str(r.description),
+            "—" if r.variability == "none" else f"{r.variability}, ω={r.omega:.3g}",
+            str(r.assumption),
+            str(r.source),
+        )
+        for r in frame.itertuples()
+    ]
+    header = ("Parameter", "Value", "Unit", "Meaning", "Between-subject", "Status", "Source")
+    return _html_table(header, body)
+
+
+def parameter_markdown(parameters: ParameterSet) -> str:
+    """The parameter table as Markdown."""
+    frame = parameter_frame(parameters)
+    lines = ["| Parameter | Value | Unit | Status | Source |", "|---|---|---|---|---|"]
+    for r in frame.itertuples():
+        lines.append(f"| {r.name} | {r.value:.4g} | {r.unit} | {r.assumption} | {r.source} |")
+    return "\n".join(lines) + "\n"
