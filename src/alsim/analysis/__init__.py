@@ -6,11 +6,53 @@ estimates, standard errors, confidence intervals and p-values; a single trial is
 
 from alsim.analysis._result import EstimateResult
 from alsim.analysis.ancova import AncovaResult, AncovaSpec, GmrResult, GmrSpec
+from alsim.analysis.imputation import ImputationSpec, Imputed, PooledResult, RubinPooled, rubin_pool
+from alsim.analysis.rank import (
+    JointRankResult,
+    JointRankSpec,
+    PairwiseScores,
+    RankAncovaResult,
+    RankAncovaSpec,
+    WinRatioResult,
+    WinRatioSpec,
+    pairwise_scores,
+)
+from alsim.analysis.survival import (
+    CoxResult,
+    CoxSpec,
+    KaplanMeierCurve,
+    KaplanMeierResult,
+    KaplanMeierSpec,
+    LogRankResult,
+    LogRankSpec,
+    kaplan_meier,
+)
 
 __all__ = [
     "AncovaResult",
     "AncovaSpec",
+    "CoxResult",
+    "CoxSpec",
     "EstimateResult",
     "GmrResult",
     "GmrSpec",
+    "ImputationSpec",
+    "Imputed",
+    "JointRankResult",
+    "JointRankSpec",
+    "KaplanMeierCurve",
+    "KaplanMeierResult",
+    "KaplanMeierSpec",
+    "LogRankResult",
+    "LogRankSpec",
+    "PairwiseScores",
+    "PooledResult",
+    "RankAncovaResult",
+    "RankAncovaSpec",
+    "RubinPooled",
+    "WinRatioResult",
+    "WinRatioSpec",
+    "kaplan_meier",
+    "pairwise_scores",
+    "rubin_pool",
 ]

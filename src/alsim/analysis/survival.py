@@ -1,0 +1,395 @@
+"""Time to death or permanent ventilation: Kaplan-Meier, (stratified) log-rank, Cox (Efron).
+
+Kaplan-Meier and log-rank are computed here (a few lines of counting per replicate); the Cox
+model is lifelines' `CoxPHFitter` (Efron ties, optional strata). Every analysis loops over
+replicates; all are validated against R ``survival`` (tests/reference/survival.R).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats
+
+from alsim.analysis._arrays import as_covariates, as_patient_array, as_stratum, as_treated
+from alsim.analysis._result import BoolArray, EstimateResult, FloatArray
+from alsim.errors import AnalysisError
+
+__all__ = [
+    "CoxResult",
+    "CoxSpec",
+    "KaplanMeierCurve",
+    "KaplanMeierResult",
+    "KaplanMeierSpec",
+    "LogRankResult",
+    "LogRankSpec",
+    "kaplan_meier",
+]
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0.0 < alpha < 1.0:
+        raise AnalysisError(f"alpha must be in (0, 1), got {alpha!r}")
+
+
+def _inputs(
+    time_days: npt.ArrayLike, event: npt.ArrayLike, treated: npt.ArrayLike
+) -> tuple[FloatArray, BoolArray, BoolArray]:
+    t = as_patient_array("time_days", time_days)
+    shape = (t.shape[0], t.shape[1])
+    e = np.asarray(event)
+    if e.dtype != np.bool_:
+        if not np.all(np.isin(e[np.isfinite(e.astype(float))], (0, 1))):
+            raise AnalysisError("event must be boolean or 0/1 (1 = death or permanent ventilation)")
+        e = e.astype(bool)
+    d = np.broadcast_to(e if e.ndim == 2 else e[None], shape)
+    if np.any(t[np.isfinite(t)] < 0):
+        raise AnalysisError("time_days must be >= 0")
+    return t, d, as_treated(treated, shape)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class KaplanMeierCurve:
+    """Kaplan-Meier estimate of one sample: a step function over the distinct times.
+
+    Attributes
+    ----------
+    time_days : distinct event or censoring times.
+    survival : S(t) just after each time.
+    std_error : Greenwood standard error of S(t).
+    n_at_risk, n_events : at each time.
+    """
+
+    time_days: FloatArray
+    survival: FloatArray
+    std_error: FloatArray
+    n_at_risk: npt.NDArray[np.int64]
+    n_events: npt.NDArray[np.int64]
+
+    def at(self, t_days: float) -> tuple[float, float]:
+        """S(t) and its Greenwood SE at ``t_days`` (1 and 0 before the first time)."""
+        k = int(np.searchsorted(self.time_days, t_days, side="right")) - 1
+        if k < 0:
+            return 1.0, 0.0
+        return float(self.survival[k]), float(self.std_error[k])
+
+    def median_days(self) -> float:
+        """First time at which S(t) <= 0.5 (NaN if not reached)."""
+        below = np.nonzero(self.survival <= 0.5)[0]
+        return float(self.time_days[below[0]]) if below.size else float("nan")
+
+
+def kaplan_meier(time_days: npt.ArrayLike, event: npt.ArrayLike) -> KaplanMeierCurve:
+    """Kaplan-Meier curve with Greenwood standard errors for one sample (NaN times dropped)."""
+    t = np.asarray(time_days, dtype=np.float64)
+    d = np.asarray(event, dtype=bool)
+    keep = np.isfinite(t)
+    t, d = t[keep], d[keep]
+    times, inverse = np.unique(t, return_inverse=True)
+    n_events = np.bincount(inverse, weights=d, minlength=times.size).astype(np.int64)
+    n_leaving = np.bincount(inverse, minlength=times.size)
+    n_at_risk = (t.size - np.concatenate([[0], np.cumsum(n_leaving)[:-1]])).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv: FloatArray = np.cumprod(1.0 - n_events / n_at_risk).astype(np.float64)
+        terms = np.where(
+            n_events > 0, n_events / (n_at_risk * (n_at_risk - n_events).astype(float)), 0.0
+        )
+        se = surv * np.sqrt(np.cumsum(terms))
+    se = np.where(surv == 0, 0.0, se)
+    return KaplanMeierCurve(
+        time_days=times, survival=surv, std_error=se, n_at_risk=n_at_risk, n_events=n_events
+    )
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class KaplanMeierResult(EstimateResult):
+    """Kaplan-Meier survival at a landmark: ``estimate`` = S_tofersen(t) - S_control(t).
+
+    Greenwood SEs, normal CI and Wald p-value for the difference.
+
+    Attributes
+    ----------
+    landmark_days : ndarray
+        The landmark time used per replicate.
+    survival_treated, survival_control, se_survival_treated, se_survival_control : ndarray
+    median_days_treated, median_days_control : ndarray
+        Median time (NaN if survival stays above one half).
+    """
+
+    landmark_days: FloatArray
+    survival_treated: FloatArray
+    survival_control: FloatArray
+    se_survival_treated: FloatArray
+    se_survival_control: FloatArray
+    median_days_treated: FloatArray
+    median_days_control: FloatArray
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KaplanMeierSpec:
+    """Kaplan-Meier by arm, compared at ``landmark_days``.
+
+    Parameters
+    ----------
+    landmark_days : float or None
+        Time of the comparison; None uses the shorter of the two arms' longest follow-up.
+    alpha : float
+    """
+
+    landmark_days: float | None = None
+    alpha: float = 0.05
+
+    def __post_init__(self) -> None:
+        _check_alpha(self.alpha)
+        if self.landmark_days is not None and self.landmark_days < 0:
+            raise AnalysisError(f"landmark_days must be >= 0, got {self.landmark_days!r}")
+
+    def fit(
+        self, time_days: npt.ArrayLike, *, event: npt.ArrayLike, treated: npt.ArrayLike
+    ) -> KaplanMeierResult:
+        """Curves per arm and replicate; time_days and event are (replicate, patient)."""
+        t, d, trt = _inputs(time_days, event, treated)
+        n_rep = t.shape[0]
+        cols = {k: np.full(n_rep, np.nan) for k in ("lm", "st", "sc", "set", "sec", "mt", "mc")}
+        status = np.full(n_rep, "ok", dtype=object)
+        n = np.isfinite(t).sum(axis=1).astype(np.int64)
+        for r in range(n_rep):
+            ct = kaplan_meier(t[r][trt[r]], d[r][trt[r]])
+            cc = kaplan_meier(t[r][~trt[r]], d[r][~trt[r]])
+            if ct.time_days.size == 0 or cc.time_days.size == 0:
+                status[r] = "cannot estimate: an arm has no patients with a time"
+                continue
+            lm = (
+                min(ct.time_days[-1], cc.time_days[-1])
+                if self.landmark_days is None
+                else self.landmark_days
+            )
+            cols["lm"][r] = lm
+            cols["st"][r], cols["set"][r] = ct.at(lm)
+            cols["sc"][r], cols["sec"][r] = cc.at(lm)
+            cols["mt"][r], cols["mc"][r] = ct.median_days(), cc.median_days()
+        est = cols["st"] - cols["sc"]
+        with np.errstate(invalid="ignore"):
+            se = np.sqrt(cols["set"] ** 2 + cols["sec"] ** 2)
+            q = float(stats.norm.ppf(1 - self.alpha / 2))
+            p = np.where(se > 0, 2 * stats.norm.sf(np.abs(est / np.where(se > 0, se, 1))), 1.0)
+        p = np.where(np.isfinite(est), p, np.nan)
+        return KaplanMeierResult(
+            method="Kaplan-Meier difference at landmark (Greenwood SE, normal CI)",
+            estimate=est,
+            std_error=se,
+            ci_low=est - q * se,
+            ci_high=est + q * se,
+            p_value=p,
+            df=np.full(n_rep, np.inf),
+            n=n,
+            status=status.astype(str),
+            ci_level=1 - self.alpha,
+            landmark_days=cols["lm"],
+            survival_treated=cols["st"],
+            survival_control=cols["sc"],
+            se_survival_treated=cols["set"],
+            se_survival_control=cols["sec"],
+            median_days_treated=cols["mt"],
+            median_days_control=cols["mc"],
+        )
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class LogRankResult(EstimateResult):
+    """(Stratified) log-rank test; ``estimate`` is Peto's hazard ratio ``exp((O - E) / V)``.
+
+    ``std_error`` = ``1 / sqrt(V)`` on the log scale, CI ``exp((O - E)/V +/- z / sqrt(V))``;
+    ``p_value`` from ``chisq = (O - E)^2 / V`` on 1 df (the log-rank test itself).
+
+    Attributes
+    ----------
+    observed_treated, expected_treated, variance, chisq : ndarray
+        Summed over strata, as R ``survdiff`` reports them.
+    """
+
+    observed_treated: FloatArray
+    expected_treated: FloatArray
+    variance: FloatArray
+    chisq: FloatArray
+
+
+def _logrank_one(t: FloatArray, d: BoolArray, trt: BoolArray) -> tuple[float, float, float]:
+    times, inverse = np.unique(t, return_inverse=True)
+    events = np.bincount(inverse, weights=d, minlength=times.size)
+    events1 = np.bincount(inverse, weights=d & trt, minlength=times.size)
+    leaving = np.bincount(inverse, minlength=times.size)
+    leaving1 = np.bincount(inverse, weights=trt, minlength=times.size)
+    at_risk = t.size - np.concatenate([[0.0], np.cumsum(leaving)[:-1]])
+    at_risk1 = trt.sum() - np.concatenate([[0.0], np.cumsum(leaving1)[:-1]])
+    frac = at_risk1 / at_risk
+    expected = float(np.sum(events * frac))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var_terms = events * frac * (1 - frac) * (at_risk - events) / (at_risk - 1)
+    variance = float(np.sum(np.where(at_risk > 1, var_terms, 0.0)))
+    return float(events1.sum()), expected, variance
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogRankSpec:
+    """Log-rank test of tofersen vs control, stratified when strata are given."""
+
+    alpha: float = 0.05
+
+    def __post_init__(self) -> None:
+        _check_alpha(self.alpha)
+
+    def fit(
+        self,
+        time_days: npt.ArrayLike,
+        *,
+        event: npt.ArrayLike,
+        treated: npt.ArrayLike,
+        stratum: npt.ArrayLike | None = None,
+    ) -> LogRankResult:
+        """Test every replicate; ``stratum`` codes < 0 leave a patient out."""
+        t, d, trt = _inputs(time_days, event, treated)
+        n_rep = t.shape[0]
+        strat = as_stratum(stratum, t.shape)
+        s = np.zeros(t.shape, dtype=np.int64) if strat is None else strat
+        obs = np.zeros(n_rep)
+        exp = np.zeros(n_rep)
+        var = np.zeros(n_rep)
+        n = np.zeros(n_rep, dtype=np.int64)
+        for r in range(n_rep):
+            use = np.isfinite(t[r]) & (s[r] >= 0)
+            n[r] = use.sum()
+            for level in np.unique(s[r][use]):
+                sel = use & (s[r] == level)
+                o, e, v = _logrank_one(t[r][sel], d[r][sel], trt[r][sel])
+                obs[r] += o
+                exp[r] += e
+                var[r] += v
+        ok = var > 0
+        status = np.where(ok, "ok", "cannot test: no events, or no patients at risk in one arm")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            chisq = np.where(ok, (obs - exp) ** 2 / var, np.nan)
+            log_hr = np.where(ok, (obs - exp) / var, np.nan)
+            se = np.where(ok, 1 / np.sqrt(var), np.nan)
+        q = float(stats.norm.ppf(1 - self.alpha / 2))
+        return LogRankResult(
+            method="log-rank test"
+            + (" (stratified)" if stratum is not None else "")
+            + "; HR = Peto exp((O-E)/V)",
+            estimate=np.exp(log_hr),
+            std_error=se,
+            ci_low=np.exp(log_hr - q * se),
+            ci_high=np.exp(log_hr + q * se),
+            p_value=stats.chi2.sf(chisq, 1),
+            df=np.full(n_rep, np.inf),
+            n=n,
+            status=status,
+            ci_level=1 - self.alpha,
+            observed_treated=obs,
+            expected_treated=exp,
+            variance=var,
+            chisq=chisq,
+        )
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class CoxResult(EstimateResult):
+    """Cox proportional hazards (Efron ties): ``estimate`` is the hazard ratio tofersen/control.
+
+    ``std_error`` is the SE of the log hazard ratio; Wald CI ``exp(beta +/- z SE)`` and p-value.
+
+    Attributes
+    ----------
+    log_hr : ndarray
+        The treatment coefficient.
+    """
+
+    log_hr: FloatArray
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoxSpec:
+    """Cox model ``h(t) = h0_s(t) exp(beta trt + gamma' covariates)`` with Efron ties (lifelines).
+
+    Parameters
+    ----------
+    alpha : float
+    precision : float
+        Newton-Raphson convergence tolerance passed to lifelines.
+    """
+
+    alpha: float = 0.05
+    precision: float = 1e-10
+
+    def __post_init__(self) -> None:
+        _check_alpha(self.alpha)
+
+    def fit(
+        self,
+        time_days: npt.ArrayLike,
+        *,
+        event: npt.ArrayLike,
+        treated: npt.ArrayLike,
+        covariates: npt.ArrayLike | None = None,
+        stratum: npt.ArrayLike | None = None,
+    ) -> CoxResult:
+        """Fit every replicate (one lifelines fit each); stratum codes < 0 leave a patient out."""
+        from lifelines import CoxPHFitter
+        from lifelines.exceptions import ConvergenceError, ConvergenceWarning
+
+        t, d, trt = _inputs(time_days, event, treated)
+        n_rep = t.shape[0]
+        cov = as_covariates(covariates, t.shape)
+        strat = as_stratum(stratum, t.shape)
+        beta = np.full(n_rep, np.nan)
+        se = np.full(n_rep, np.nan)
+        n = np.zeros(n_rep, dtype=np.int64)
+        status = np.full(n_rep, "ok", dtype=object)
+        cov_names = [f"cov{j}" for j in range(cov.shape[-1])]
+        for r in range(n_rep):
+            frame = pd.DataFrame({"T": t[r], "E": d[r].astype(float), "trt": trt[r].astype(float)})
+            for j, name in enumerate(cov_names):
+                frame[name] = cov[r, :, j]
+            if strat is not None:
+                frame["stratum"] = strat[r]
+                frame = frame[frame["stratum"] >= 0]
+            frame = frame.dropna()
+            n[r] = len(frame)
+            if frame["E"].sum() == 0 or frame["trt"].nunique() < 2:
+                status[r] = "cannot fit: no events or only one arm"
+                continue
+            fitter = CoxPHFitter()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", ConvergenceWarning)
+                    fitter.fit(
+                        frame,
+                        duration_col="T",
+                        event_col="E",
+                        strata=["stratum"] if strat is not None else None,
+                        fit_options={"precision": self.precision, "max_steps": 200},
+                    )
+            except (ConvergenceError, ConvergenceWarning, np.linalg.LinAlgError) as exc:
+                status[r] = f"cannot fit: {str(exc).splitlines()[0]}"
+                continue
+            beta[r] = float(fitter.params_["trt"])
+            se[r] = float(fitter.standard_errors_["trt"])
+        q = float(stats.norm.ppf(1 - self.alpha / 2))
+        return CoxResult(
+            method="Cox proportional hazards (Efron ties, Wald CI)"
+            + (" stratified" if strat is not None else ""),
+            estimate=np.exp(beta),
+            std_error=se,
+            ci_low=np.exp(beta - q * se),
+            ci_high=np.exp(beta + q * se),
+            p_value=2 * stats.norm.sf(np.abs(beta / se)),
+            df=np.full(n_rep, np.inf),
+            n=n,
+            status=status.astype(str),
+            ci_level=1 - self.alpha,
+            log_hr=beta,
+        )
