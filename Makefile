@@ -31,7 +31,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 
 reproduce: $(STAMP)
-	$(BIN)/alsim reproduce --study all --out $(OUT)
+	$(BIN)/alsim reproduce --study all --out $(OUT) --overwrite
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

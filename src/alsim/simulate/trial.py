@@ -110,7 +110,7 @@ def simulate_trial(
         noise.append(rng.standard_normal((len(endpoints), n_patients, visit_days.size)))
         if design.dropout_per_year > 0:
             mean_days = DAYS_PER_YEAR / design.dropout_per_year
-            dropout.append(1.0 + rng.exponential(mean_days, n_patients).astype(np.float64))
+            dropout.append(1.0 + np.asarray(rng.exponential(mean_days, n_patients), np.float64))
         else:
             dropout.append(np.full(n_patients, np.inf))
     age, male, a4v, individual = _stack(populations)

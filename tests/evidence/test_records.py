@@ -1,0 +1,28 @@
+"""The shipped evidence file and the target map."""
+
+import pytest
+
+from alsim.errors import EvidenceError
+from alsim.evidence import evidence, load_evidence, study_targets
+
+
+def test_evidence_copy_loads_with_provenance() -> None:
+    records = load_evidence()
+    assert len(records) > 100
+    assert all(r.source for r in records.values())
+
+
+def test_every_target_points_to_a_numeric_published_value() -> None:
+    targets, predictions = study_targets("phase12")
+    assert len(targets) == 9
+    for target in targets:
+        assert target.evidence is not None
+        evidence(target.evidence).numeric_value  # noqa: B018 - raises if not numeric
+    assert all(p.evidence is None for p in predictions)
+
+
+def test_gaps_are_not_numbers() -> None:
+    with pytest.raises(EvidenceError, match="p12_svc_100mg_vs_pbo: value None is not a number"):
+        evidence("p12_svc_100mg_vs_pbo").numeric_value  # noqa: B018
+    with pytest.raises(EvidenceError, match="no evidence record 'nope'"):
+        evidence("nope")
