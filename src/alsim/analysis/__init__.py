@@ -7,6 +7,7 @@ estimates, standard errors, confidence intervals and p-values; a single trial is
 from alsim.analysis._result import EstimateResult
 from alsim.analysis.ancova import AncovaResult, AncovaSpec, GmrResult, GmrSpec
 from alsim.analysis.imputation import ImputationSpec, Imputed, PooledResult, RubinPooled, rubin_pool
+from alsim.analysis.mmrm import MmrmResult, MmrmSpec
 from alsim.analysis.rank import (
     JointRankResult,
     JointRankSpec,
@@ -45,6 +46,8 @@ __all__ = [
     "KaplanMeierSpec",
     "LogRankResult",
     "LogRankSpec",
+    "MmrmResult",
+    "MmrmSpec",
     "PairwiseScores",
     "PooledResult",
     "RankAncovaResult",
