@@ -25,8 +25,8 @@ IndividualParameters = Mapping[str, FloatArray]
 STATE_NAMES = ("csf_mg", "tissue_mg", "plasma_mg", "eliminated_mg", "mrna", "sod1_protein", "nfl")
 
 DEFAULT_MAX_STEP_DAYS = 0.1
-DEFAULT_FINE_STEP_DAYS = 1.0 / 48.0
-DEFAULT_FINE_WINDOW_DAYS = 0.5
+DEFAULT_FINE_STEP_DAYS = 1.0 / 96.0
+DEFAULT_FINE_WINDOW_DAYS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
