@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -152,7 +153,13 @@ class Imputed:
         m, r, n, k = self.values.shape
         return self.values.reshape(m * r, n, k)
 
-    def tile(self, value: npt.ArrayLike | None) -> npt.NDArray[np.generic] | None:
+    @overload
+    def tile(self, value: None) -> None: ...
+
+    @overload
+    def tile(self, value: npt.ArrayLike) -> npt.NDArray[Any]: ...
+
+    def tile(self, value: npt.ArrayLike | None) -> npt.NDArray[Any] | None:
         """Repeat a per-replicate input (shape ``(replicate, ...)`` or per patient) ``m`` times."""
         if value is None:
             return None
