@@ -122,18 +122,26 @@ def pairwise_scores(
     losses = np.zeros(shape)
     observed = np.isfinite(f)
     visit_index = np.arange(n_vis)
+    # monotone dropout (the usual case): the last common visit is the earlier of the two
+    # patients' last visits, which avoids a visit axis on the pairwise arrays
+    last_obs = observed.sum(axis=-1) - 1
+    monotone = bool(np.all(observed == (visit_index <= last_obs[..., None])))
     for start in range(0, n_rep, block):
         sl = slice(start, min(n_rep, start + block))
         s = strat[sl]
         comparable = (s[:, :, None] == s[:, None, :]) & (s[:, :, None] >= 0)
         # level 2: function at the last visit both were observed
-        common = observed[sl][:, :, None, :] & observed[sl][:, None, :, :]
-        last = np.where(common, visit_index, -1).max(axis=-1)
-        fi = np.take_along_axis(
-            np.broadcast_to(f[sl][:, :, None, :], common.shape),
-            np.maximum(last, 0)[..., None],
-            axis=-1,
-        )[..., 0]
+        if monotone:
+            last = np.minimum(last_obs[sl][:, :, None], last_obs[sl][:, None, :])
+            fi = np.take_along_axis(f[sl], np.maximum(last, 0), axis=2)
+        else:
+            common = observed[sl][:, :, None, :] & observed[sl][:, None, :, :]
+            last = np.where(common, visit_index, -1).max(axis=-1)
+            fi = np.take_along_axis(
+                np.broadcast_to(f[sl][:, :, None, :], common.shape),
+                np.maximum(last, 0)[..., None],
+                axis=-1,
+            )[..., 0]
         fj = np.swapaxes(fi, 1, 2)
         u = np.where(last >= 0, np.sign(np.nan_to_num(fi - fj)), 0.0)
         if uses_survival:
