@@ -29,6 +29,7 @@ def test_simulate_writes_contract_files_and_same_seed_gives_identical_files(tmp_
         assert code == 0, out
         outputs.append(tmp_path / name)
     a, b = outputs
+    assert (a / "nonmem.csv").read_bytes() == (b / "nonmem.csv").read_bytes()
     for table in ("adsl", "adlb"):
         assert (a / f"{table}.csv").read_bytes() == (b / f"{table}.csv").read_bytes()
         parquet = pd.read_parquet(a / f"{table}.parquet")

@@ -19,7 +19,7 @@ def simulate(
         bool, typer.Option("--overwrite", help="Replace a non-empty --out directory.")
     ] = False,
 ) -> None:
-    """Simulate a trial design; write ADSL and ADLB (Parquet and CSV) and manifest.json."""
+    """Simulate a trial design; write ADSL and ADLB (Parquet, CSV), a NONMEM dataset, manifest."""
     with user_errors():
         _run(design_file, replicates, seed, out, overwrite)
 
@@ -41,6 +41,7 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
         write_table,
     )
     from alsim.io.manifest import build_manifest
+    from alsim.io.nonmem import build_nonmem
     from alsim.model import DEFAULT_PARAMETERS
     from alsim.simulate import MAX_REPLICATES, simulate_trial
 
@@ -51,7 +52,7 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
         raise AlsimError(f"--seed must be >= 0, got {seed}")
     check_output_dir(out, overwrite=overwrite)
     started = time.perf_counter()
-    adsl, adlb = [], []
+    adsl, adlb, nonmem = [], [], []
     with Progress(
         TextColumn("[bold]simulating"),
         BarColumn(),
@@ -66,11 +67,13 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
             sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first)
             adsl.append(build_adsl(sim))
             adlb.append(build_bds(sim))
+            nonmem.append(build_nonmem(sim))
             progress.advance(task, n)
     simulated = time.perf_counter()
     with atomic_output_dir(out, overwrite=overwrite) as staging:
         write_table(pd.concat(adsl, ignore_index=True), staging, "adsl")
         write_table(pd.concat(adlb, ignore_index=True), staging, "adlb")
+        pd.concat(nonmem, ignore_index=True).to_csv(staging / "nonmem.csv", index=False)
         (staging / "design.yaml").write_text(dump_design(design), encoding="utf-8")
         manifest = build_manifest(
             command="simulate",
