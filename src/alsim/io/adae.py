@@ -1,0 +1,54 @@
+"""ADAE-like table: one row per simulated adverse event, beside ADSL/ADLB in the same formats."""
+
+import numpy as np
+import pandas as pd
+
+from alsim.io.adam import usubjid
+from alsim.model.adverse_events import SEVERITIES
+from alsim.simulate.adverse_events import AdverseEvents
+
+ADAE_COLUMNS = [
+    "STUDYID",
+    "REPLICATE",
+    "USUBJID",
+    "TRT01P",
+    "AEDECOD",
+    "AEBODSYS",
+    "ASTDY",
+    "AESER",
+    "AESEV",
+    "AREL",
+    "AEACN",
+]
+
+
+def build_adae(
+    events: AdverseEvents,
+    *,
+    study_id: str,
+    replicates: np.ndarray,
+    arm_labels: tuple[str, ...],
+    arm_index: np.ndarray,
+) -> pd.DataFrame:
+    """Rows sorted by replicate, subject and onset day; `replicates` maps positions to ids."""
+    n_patients = arm_index.shape[0]
+    decod = np.array([t.decod for t in events.terms], dtype=object)
+    body = np.array([t.body_system for t in events.terms], dtype=object)
+    serious = np.array(["Y" if t.serious else "N" for t in events.terms], dtype=object)
+    frame = pd.DataFrame(
+        {
+            "STUDYID": study_id,
+            "REPLICATE": replicates[events.replicate_index],
+            "USUBJID": usubjid(study_id, n_patients)[events.patient],
+            "TRT01P": np.array(arm_labels, dtype=object)[arm_index[events.patient]],
+            "AEDECOD": decod[events.term],
+            "AEBODSYS": body[events.term],
+            "ASTDY": events.onset_day.astype(np.int64),
+            "AESER": serious[events.term],
+            "AESEV": np.array(SEVERITIES, dtype=object)[events.severity],
+            "AREL": np.where(events.related, "RELATED", "NOT RELATED"),
+            "AEACN": np.where(events.withdrew, "DRUG WITHDRAWN", "DOSE NOT CHANGED"),
+        },
+        columns=ADAE_COLUMNS,
+    )
+    return frame.sort_values(["REPLICATE", "USUBJID", "ASTDY"], kind="stable", ignore_index=True)

@@ -1,0 +1,153 @@
+"""Simulate adverse events dose by dose; an event that stops treatment withdraws the patient.
+
+Serious on-drug events (the only ones that withdraw patients by default) are drawn first, so every
+dose-driven event after a withdrawal is suppressed.
+
+Each replicate draws from its own stream, `SeedSequence(seed, spawn_key=(replicate, 1))`, apart
+from the efficacy stream `(replicate,)`: adding or changing safety terms never changes the
+efficacy numbers of patients who are not withdrawn.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alsim.model.adverse_events import SEVERITIES, AdverseEventTerm
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+SAFETY_STREAM = 1
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass(frozen=True, slots=True)
+class AdverseEvents:
+    """Event records (one entry per event) and each patient's withdrawal day (inf: none).
+
+    Record arrays are 1-D and aligned: replicate position (0-based within this run), patient,
+    term index, onset study day, severity index into `SEVERITIES`, whether the event withdrew the
+    patient, and whether tofersen (rather than the lumbar puncture) caused it. `exposure_years`
+    (replicate, patient) is the time on tofersen from the first active dose.
+    """
+
+    terms: tuple[AdverseEventTerm, ...]
+    replicate_index: IntArray
+    patient: IntArray
+    term: IntArray
+    onset_day: FloatArray
+    severity: IntArray
+    withdrew: BoolArray
+    related: BoolArray
+    withdrawal_day: FloatArray
+    exposure_years: FloatArray
+
+    @property
+    def n_events(self) -> int:
+        return int(self.term.shape[0])
+
+
+def simulate_adverse_events(
+    terms: Sequence[AdverseEventTerm],
+    dose_days: IntArray,
+    amount_mg: FloatArray,
+    dropout_day: FloatArray,
+    end_day: float,
+    *,
+    seed: int,
+    replicates: IntArray,
+) -> AdverseEvents:
+    """Adverse events of every replicate's patients.
+
+    `dose_days` (dose,) are study days of the lumbar punctures; `amount_mg` (replicate, patient,
+    dose) the tofersen given at each (0 for placebo); `dropout_day` (replicate, patient) the day a
+    patient leaves for reasons other than adverse events; `end_day` the last study day.
+    """
+    terms = tuple(terms)
+    n_rep, n_pat, n_dose = amount_mg.shape
+    n_terms = len(terms)
+    p_proc = np.array([t.per_procedure_probability for t in terms])
+    q_drug = np.array([t.per_100mg_probability for t in terms])
+    hazard = np.array([t.per_year_on_drug for t in terms])
+    stop = np.array([t.discontinuation_probability for t in terms])
+    delay = np.array([t.onset_delay_days for t in terms])
+    severity_cdf = np.cumsum(np.array([t.severity_probabilities for t in terms]), axis=1)
+
+    # Uniform draws per replicate, fixed layout: (dose, term, patient, 4) for dose-driven events
+    # and (term, patient, 4) for the on-drug hazard; columns: event, delay, severity, withdrawal.
+    per_dose = np.empty((n_rep, n_dose, n_terms, n_pat, 4))
+    on_drug = np.empty((n_rep, n_terms, n_pat, 4))
+    for i, r in enumerate(replicates):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(r), SAFETY_STREAM)))
+        per_dose[i] = rng.random((n_dose, n_terms, n_pat, 4))
+        on_drug[i] = rng.random((n_terms, n_pat, 4))
+
+    withdrawal = np.full((n_rep, n_pat), np.inf)
+    records: list[tuple[IntArray, ...]] = []
+    onsets: list[FloatArray] = []
+    severities: list[IntArray] = []
+    stopped: list[BoolArray] = []
+    related: list[BoolArray] = []
+
+    def record(
+        mask: BoolArray, onset: FloatArray, u: FloatArray, k: int, by_drug: BoolArray
+    ) -> None:
+        rep, pat = np.nonzero(mask)
+        day = onset[rep, pat]
+        related.append(by_drug[rep, pat])
+        sev = (u[rep, pat, 2, None] > severity_cdf[k][None, :]).sum(axis=1)
+        withdraws = u[rep, pat, 3] < stop[k]
+        withdrawal[rep[withdraws], pat[withdraws]] = np.minimum(
+            withdrawal[rep[withdraws], pat[withdraws]], day[withdraws]
+        )
+        records.append((rep, pat, np.full(rep.shape, k)))
+        onsets.append(day)
+        severities.append(sev.astype(np.int64))
+        stopped.append(withdraws)
+
+    given = amount_mg > 0
+    first_dose = np.where(given.any(axis=2), dose_days[np.argmax(given, axis=2)], np.inf)
+    for serious_k in np.flatnonzero(hazard > 0):
+        u = on_drug[:, serious_k]
+        years = -np.log1p(-u[:, :, 0]) / hazard[serious_k]
+        onset = first_dose + np.floor(years * DAYS_PER_YEAR)
+        exposure_end = np.minimum(np.minimum(dropout_day, withdrawal), end_day)
+        hit = np.isfinite(first_dose) & (onset <= exposure_end)
+        record(hit, onset, u, int(serious_k), np.ones_like(hit))
+
+    for d, day in enumerate(dose_days):
+        on_study = (day < dropout_day) & (day < withdrawal) & (day <= end_day)
+        for k in range(n_terms):
+            u = per_dose[:, d, k]
+            drug_risk = q_drug[k] * amount_mg[:, :, d] / 100.0
+            risk = 1.0 - (1.0 - p_proc[k]) * (1.0 - drug_risk)
+            onset = day + np.floor(u[:, :, 1] * (delay[k] + 1))
+            hit = on_study & (u[:, :, 0] < risk) & (onset <= end_day)
+            record(hit, onset, u, k, u[:, :, 0] < drug_risk)
+
+    exposure_end = np.minimum(np.minimum(dropout_day, withdrawal), end_day)
+    exposure_years = np.where(
+        np.isfinite(first_dose), np.clip(exposure_end - first_dose, 0.0, None) / DAYS_PER_YEAR, 0.0
+    )
+    if records:
+        rep_all, pat_all, term_all = (np.concatenate(parts) for parts in zip(*records, strict=True))
+    else:
+        rep_all = pat_all = term_all = np.empty(0, dtype=np.int64)
+    return AdverseEvents(
+        terms=terms,
+        replicate_index=rep_all,
+        patient=pat_all,
+        term=term_all,
+        onset_day=np.concatenate(onsets) if onsets else np.empty(0),
+        severity=np.concatenate(severities) if severities else np.empty(0, dtype=np.int64),
+        withdrew=np.concatenate(stopped) if stopped else np.empty(0, dtype=bool),
+        related=np.concatenate(related) if related else np.empty(0, dtype=bool),
+        withdrawal_day=withdrawal,
+        exposure_years=exposure_years,
+    )
+
+
+__all__ = ["SEVERITIES", "AdverseEvents", "simulate_adverse_events"]
