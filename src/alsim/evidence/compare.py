@@ -22,6 +22,9 @@ QUANTITY_LABELS: dict[str, str] = {
     "pct_change_diff": "difference in mean % change vs control",
     "mean_pct_change": "mean % change from baseline",
     "geo_mean_pct_change": "geometric mean % change from baseline",
+    "ae_incidence": "% of patients with the adverse event",
+    "ae_risk_difference": "adverse-event risk difference vs control (pp)",
+    "ae_patients": "patients with the adverse event",
 }
 
 
