@@ -10,7 +10,7 @@ OUT ?= out
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,app,browser]'
 	touch $(STAMP)
 
 env: $(STAMP)

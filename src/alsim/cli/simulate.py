@@ -1,11 +1,17 @@
 """`alsim simulate DESIGN.yaml --replicates R --seed S --out DIR`: ADaM-like tables of R trials."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from alsim.cli._common import console, user_errors
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from alsim.design import TrialDesign
+    from alsim.model.parameters import ParameterSet
 
 CHUNK_REPLICATES = 250
 
@@ -19,7 +25,8 @@ def simulate(
         bool, typer.Option("--overwrite", help="Replace a non-empty --out directory.")
     ] = False,
 ) -> None:
-    """Simulate a trial design; write ADSL and ADLB (Parquet, CSV), a NONMEM dataset, manifest."""
+    """Simulate a trial design; write ADSL and ADLB (Parquet, CSV, SAS XPT), a NONMEM dataset,
+    report.html and a manifest."""
     with user_errors():
         _run(design_file, replicates, seed, out, overwrite)
 
@@ -42,6 +49,7 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
     )
     from alsim.io.manifest import build_manifest
     from alsim.io.nonmem import build_nonmem
+    from alsim.io.xpt import write_xpt_tables
     from alsim.model import DEFAULT_PARAMETERS
     from alsim.simulate import MAX_REPLICATES, simulate_trial
 
@@ -70,11 +78,18 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
             nonmem.append(build_nonmem(sim))
             progress.advance(task, n)
     simulated = time.perf_counter()
+    tables = {
+        "adsl": pd.concat(adsl, ignore_index=True),
+        "adlb": pd.concat(adlb, ignore_index=True),
+    }
     with atomic_output_dir(out, overwrite=overwrite) as staging:
-        write_table(pd.concat(adsl, ignore_index=True), staging, "adsl")
-        write_table(pd.concat(adlb, ignore_index=True), staging, "adlb")
+        for name, frame in tables.items():
+            write_table(frame, staging, name)
+        xpt_renamed = write_xpt_tables(staging, tables, _parameter_labels(DEFAULT_PARAMETERS))
         pd.concat(nonmem, ignore_index=True).to_csv(staging / "nonmem.csv", index=False)
         (staging / "design.yaml").write_text(dump_design(design), encoding="utf-8")
+        written = time.perf_counter()
+        _write_report(staging, design, tables, seed, replicates)
         manifest = build_manifest(
             command="simulate",
             designs={design.study_id: design},
@@ -83,12 +98,43 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
             parameters=DEFAULT_PARAMETERS,
             timings_s={
                 "simulate": simulated - started,
-                "write": time.perf_counter() - simulated,
+                "write": written - simulated,
+                "report": time.perf_counter() - written,
             },
-            extra={"design_file": str(design_file)},
+            extra={
+                "design_file": str(design_file),
+                "command_line": (
+                    f"alsim simulate design.yaml --replicates {replicates} --seed {seed}"
+                ),
+                "xpt_renamed_variables": xpt_renamed,
+            },
         )
         write_json(manifest, staging / "manifest.json")
     console.print(
         f"wrote {replicates} replicate(s) of {design.study_id} "
         f"({design.n_patients} patients each) to {out}"
+    )
+
+
+def _parameter_labels(parameters: "ParameterSet") -> dict[str, str]:
+    """XPT labels of the sampled-parameter columns of ADSL: the parameter's description."""
+    frame = parameters.to_frame()
+    return {str(r.name).upper(): str(r.description) for r in frame.itertuples()}
+
+
+def _write_report(
+    directory: Path, design: "TrialDesign", tables: "dict[str, pd.DataFrame]", seed: int, n: int
+) -> None:
+    from alsim.model import DEFAULT_PARAMETERS
+    from alsim.report.pages import StudyFigures, write_report
+
+    bds = [tables[name] for name in ("adlb", "adqs") if name in tables]
+    study = StudyFigures.from_adam(design, bds, tables.get("adtte"), seed=seed)
+    write_report(
+        directory / "report.html",
+        f"alsim: {design.title}",
+        f"{n} simulated replicate(s) of {design.study_id}, seed {seed}. Bands are the 2.5-97.5% "
+        "range over replicates; with one replicate they collapse onto the line.",
+        [study],
+        DEFAULT_PARAMETERS,
     )

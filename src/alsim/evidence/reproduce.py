@@ -8,12 +8,13 @@ from alsim.design.trial import TrialDesign
 from alsim.errors import EvidenceError
 from alsim.evidence.compare import ComparisonRow, compare
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
-from alsim.simulate.trial import simulate_trial
+from alsim.simulate.trial import TrialSimulation, simulate_trial
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StudyReproduction:
-    """The comparison table of one study, with what produced it."""
+    """The comparison table of one study, with what produced it; `sim` is the simulation itself
+    (the report draws its trajectories from it), None where only the rows were kept."""
 
     study: str
     design: TrialDesign
@@ -21,6 +22,7 @@ class StudyReproduction:
     seed: int
     n_replicates: int
     seconds: float
+    sim: TrialSimulation | None = None
 
 
 def available_studies() -> tuple[str, ...]:
@@ -53,4 +55,5 @@ def reproduce_study(
         seed=seed,
         n_replicates=n_replicates,
         seconds=time.perf_counter() - start,
+        sim=sim,
     )

@@ -9,8 +9,13 @@ body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 78rem; 
 table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
-td:nth-child(6) { font-weight: bold; }
+table.comparison td:nth-child(6) { font-weight: bold; }
 .note { color: #555; font-size: 0.9rem; }
+figure { margin: 1rem 0 2rem 0; }
+figure img { max-width: 100%; height: auto; }
+figcaption { color: #444; font-size: 0.85rem; max-width: 60rem; }
+nav ul { columns: 2; font-size: 0.9rem; }
+@media print { figure { break-inside: avoid; } body { max-width: none; margin: 0; } }
 """
 
 

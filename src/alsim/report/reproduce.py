@@ -7,7 +7,8 @@ from alsim.evidence.reproduce import StudyReproduction
 from alsim.io.output import write_json
 from alsim.model.parameters import ParameterSet
 from alsim.report.html import Section, render_page
-from alsim.report.tables import comparison_html, comparison_markdown, parameter_html
+from alsim.report.pages import StudyFigures, parameter_section, study_section
+from alsim.report.tables import comparison_html, comparison_markdown
 
 _CRITERIA = (
     "Simulated: median and 2.5-97.5% range over replicates of the trial. Published numbers come "
@@ -15,6 +16,18 @@ _CRITERIA = (
     "published 95% CI, or, where no CI is published, the published value lies inside the "
     "simulated range. Rows marked 'prediction' have no published value to compare with."
 )
+
+
+def _study_section(result: StudyReproduction) -> Section:
+    """Figures and table when the simulation is at hand; the table alone otherwise."""
+    if result.sim is not None:
+        return study_section(StudyFigures.from_simulation(result.sim, result.rows))
+    return Section(
+        title=result.design.title,
+        note=f"{result.n_replicates} simulated replicates, seed {result.seed}. "
+        f"{result.design.reference}",
+        content_html=comparison_html(result.rows),
+    )
 
 
 def write_reproduction(
@@ -39,22 +52,8 @@ def write_reproduction(
     )
     paths.append(directory / "comparison.md")
     paths[-1].write_text(f"# alsim: simulated vs published\n\n{_CRITERIA}\n\n{markdown}", "utf-8")
-    sections = [
-        Section(
-            title=r.design.title,
-            note=f"{r.n_replicates} simulated replicates, seed {r.seed}. {r.design.reference}",
-            content_html=comparison_html(r.rows),
-        )
-        for r in results
-    ]
-    sections.append(
-        Section(
-            title="Model parameters",
-            note="Every value the model uses, with its source. Rows marked ASSUMPTION are ours to "
-            "revisit: they are not published numbers.",
-            content_html=parameter_html(parameters),
-        )
-    )
+    sections = [_study_section(r) for r in results]
+    sections.append(parameter_section(parameters))
     page = render_page("alsim: simulated vs published", _CRITERIA, sections)
     paths.append(directory / "report.html")
     paths[-1].write_text(page, encoding="utf-8")

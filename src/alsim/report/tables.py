@@ -50,18 +50,25 @@ def comparison_markdown(rows: Sequence[ComparisonRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _html_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+def html_table(header: Sequence[str], body: Sequence[Sequence[str]], *, css_class: str = "") -> str:
+    """An HTML table of text cells (escaped)."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
         for cells in body
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    opening = f'<table class="{html.escape(css_class)}">' if css_class else "<table>"
+    return f"{opening}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+_html_table = html_table
 
 
 def comparison_html(rows: Sequence[ComparisonRow]) -> str:
     """An HTML table of the comparison."""
-    return _html_table(COMPARISON_HEADER, [comparison_cells(row) for row in rows])
+    return html_table(
+        COMPARISON_HEADER, [comparison_cells(row) for row in rows], css_class="comparison"
+    )
 
 
 def parameter_frame(parameters: ParameterSet) -> pd.DataFrame:

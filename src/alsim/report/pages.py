@@ -1,0 +1,301 @@
+"""The sections of `report.html`: per study the design, the trajectories, the dose-response, the
+clinical endpoints and survival when the data has them, and the forest plot of every published
+result; then the parameter table. Used by `alsim reproduce`, `alsim simulate` and the web app."""
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from alsim.design.trial import TrialDesign
+from alsim.evidence.compare import ComparisonRow
+from alsim.model.parameters import ParameterSet
+from alsim.report.html import Section, render_page
+from alsim.report.summaries import (
+    BIOMARKERS,
+    CLINICAL,
+    bds_trajectory_summary,
+    km_summary,
+    trajectory_summary,
+    tte_frame,
+)
+from alsim.report.tables import comparison_html, html_table, parameter_html
+from alsim.simulate.trial import TrialSimulation
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StudyFigures:
+    """What a study's report section draws from: the design, per-arm trajectories, Kaplan-Meier
+    summaries (empty without time-to-event data) and the comparison rows (empty without
+    published targets)."""
+
+    design: TrialDesign
+    trajectories: pd.DataFrame
+    km: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rows: tuple[ComparisonRow, ...] = ()
+    n_replicates: int = 0
+    seed: int | None = None
+
+    @classmethod
+    def from_simulation(
+        cls, sim: TrialSimulation, rows: Sequence[ComparisonRow] = ()
+    ) -> "StudyFigures":
+        """Summaries of a simulation (numpy; fast for thousands of replicates)."""
+        return cls(
+            design=sim.design,
+            trajectories=trajectory_summary(sim),
+            km=km_summary(tte_frame(sim)) if sim.has_events else pd.DataFrame(),
+            rows=tuple(rows),
+            n_replicates=sim.n_replicates,
+            seed=sim.seed,
+        )
+
+    @classmethod
+    def from_adam(
+        cls,
+        design: TrialDesign,
+        bds: Sequence[pd.DataFrame],
+        adtte: pd.DataFrame | None = None,
+        *,
+        seed: int | None = None,
+    ) -> "StudyFigures":
+        """Summaries of ADaM-like tables: BDS frames (ADLB, ADQS) and ADTTE (DTHPV)."""
+        frames = [b for b in bds if not b.empty]
+        long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        trajectories = (
+            bds_trajectory_summary(long)
+            if not long.empty
+            else bds_trajectory_summary(pd.DataFrame({"PARAMCD": []}))
+        )
+        km = pd.DataFrame()
+        if adtte is not None and not adtte.empty and (adtte["PARAMCD"] == "DTHPV").any():
+            km = km_summary(adtte)
+        n_replicates = int(long["REPLICATE"].nunique()) if "REPLICATE" in long else 1
+        return cls(
+            design=design, trajectories=trajectories, km=km, n_replicates=n_replicates, seed=seed
+        )
+
+    def has(self, paramcd: str) -> bool:
+        return bool((self.trajectories["PARAMCD"] == paramcd).any())
+
+
+def figure_html(figure: Figure, caption: str, alt: str) -> str:
+    """An embedded PNG figure with its caption."""
+    from alsim.report.figures import png_data_uri
+
+    return (
+        f'<figure><img src="{png_data_uri(figure)}" alt="{html.escape(alt)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def design_html(design: TrialDesign) -> str:
+    """Arms with dose and N, the regimen, the visits, the extension."""
+    sizes = design.arm_sizes()
+    arms = html_table(
+        ("Arm (TRT01P)", "Dose (mg)", "N randomised"),
+        [(a.label, f"{a.dose_mg:g}", str(sizes[a.label])) for a in design.arms],
+    )
+    regimen = design.regimen
+    dose_days = ", ".join(str(d) for d in regimen.dose_days)
+    lines = [
+        f"<p><b>{html.escape(design.study_id)}</b>: {design.n_patients} patients, randomisation "
+        f"by {html.escape(design.randomization.unit)} at {html.escape(design.randomization.ratio)}"
+        f" (groups: {html.escape(', '.join(g.name for g in design.randomization.groups))}); "
+        f"primary visit {html.escape(design.primary_visit)}; dropout "
+        f"{design.dropout_per_year:g}/year.</p>",
+        f"<p>Regimen: intrathecal bolus on Days {html.escape(dose_days)} "
+        f"({len(regimen.loading_days)} loading doses, then every {regimen.interval_days} "
+        "days).</p>",
+        "<p>Visits: "
+        + html.escape(", ".join(f"{v.name} (Day {v.day})" for v in design.visits))
+        + f".</p><p>Endpoints: {html.escape(', '.join(design.endpoints))}.</p>",
+    ]
+    if design.extension is not None:
+        ext = design.extension
+        lines.append(
+            f"<p>Open-label extension from Day {ext.start_day}: {html.escape(ext.arm_label)} "
+            f"({ext.dose_mg:g} mg on Days "
+            f"{html.escape(', '.join(str(d) for d in ext.regimen.dose_days[:6]))}"
+            f"{', ...' if len(ext.regimen.dose_days) > 6 else ''}); "
+            f"{100 * ext.entry_fraction:.0f}% expected to enter.</p>"
+        )
+    return arms + "".join(lines)
+
+
+def _early_delayed_arms(design: TrialDesign) -> tuple[str, str] | None:
+    if design.extension is None:
+        return None
+    active = [a.label for a in design.arms if a.label != design.control_arm]
+    if not active:
+        return None
+    return active[-1], design.control_arm
+
+
+def study_html(study: StudyFigures, *, forest: bool = True) -> str:
+    """The body of one study's section: design, figures, comparison table."""
+    from alsim.report.figures import (
+        design_timeline_figure,
+        dose_response_figure,
+        early_delayed_figure,
+        forest_figure,
+        km_figure,
+        trajectory_figure,
+    )
+
+    design = study.design
+    arms = design.arm_labels
+    bands = f"median over {study.n_replicates} simulated trials, band: 2.5-97.5% of trials"
+    parts = ["<h3>Design</h3>", design_html(design)]
+    parts.append(
+        figure_html(
+            design_timeline_figure(design),
+            "Dosing (triangles) and visits (grey lines) per arm, by study day.",
+            "regimen timeline",
+        )
+    )
+    ext_day = design.extension.start_day if design.extension else None
+    biomarkers = [p for p in BIOMARKERS if study.has(p)]
+    if biomarkers:
+        parts.append("<h3>Biomarkers</h3>")
+        parts.append(
+            figure_html(
+                trajectory_figure(
+                    study.trajectories,
+                    biomarkers,
+                    rows=study.rows,
+                    arms=arms,
+                    extension_start_day=ext_day,
+                ),
+                f"Per-arm trajectories ({bands}). Diamonds: published values with 95% CI.",
+                "biomarker trajectories",
+            )
+        )
+    doses = [
+        r
+        for r in study.rows
+        if r.quantity == "pct_change_diff" and r.paramcd == "CSFSOD1" and r.published is not None
+    ]
+    if len({r.arm for r in doses}) >= 2:
+        parts.append("<h3>Dose-response</h3>")
+        parts.append(
+            figure_html(
+                dose_response_figure(study.rows, design, visit=doses[0].visit),
+                "CSF SOD1 difference vs placebo in mean % change: simulated median and 95% range "
+                "over trials (circles) against the published difference and 95% CI (diamonds).",
+                "dose-response",
+            )
+        )
+    clinical = [p for p in CLINICAL if study.has(p)]
+    if clinical:
+        parts.append("<h3>Clinical endpoints</h3>")
+        parts.append(
+            figure_html(
+                trajectory_figure(
+                    study.trajectories,
+                    clinical,
+                    rows=study.rows,
+                    arms=arms,
+                    extension_start_day=ext_day,
+                ),
+                f"Mean change from baseline per arm ({bands}).",
+                "clinical trajectories",
+            )
+        )
+    if not study.km.empty:
+        parts.append("<h3>Death or permanent ventilation</h3>")
+        parts.append(
+            figure_html(
+                km_figure(study.km, arms=arms),
+                "Kaplan-Meier freedom from death or permanent ventilation per arm "
+                f"(median curve over up to {study.n_replicates} trials, band 2.5-97.5%).",
+                "Kaplan-Meier curves",
+            )
+        )
+    pair = _early_delayed_arms(design)
+    if pair is not None and ext_day is not None and (clinical or biomarkers):
+        assert design.extension is not None
+        parts.append("<h3>Early vs delayed start</h3>")
+        parts.append(
+            figure_html(
+                early_delayed_figure(
+                    study.trajectories,
+                    clinical or biomarkers,
+                    early_arm=pair[0],
+                    delayed_arm=pair[1],
+                    extension_start_day=ext_day,
+                    extension_label=design.extension.arm_label,
+                ),
+                "Patients randomised to tofersen (early start) against patients randomised to "
+                f"placebo who switch to {design.extension.arm_label} at the extension "
+                f"(delayed start, from Day {ext_day}).",
+                "early vs delayed start",
+            )
+        )
+    if study.rows:
+        parts.append("<h3>Simulated vs published</h3>")
+        if forest and any(r.published is not None for r in study.rows):
+            parts.append(
+                figure_html(
+                    forest_figure(study.rows),
+                    "Every published result (black diamond, 95% CI) beside its simulated "
+                    "counterpart (circle: median, bar: 2.5-97.5% over trials); green when the "
+                    "criterion is met (simulated median inside the published CI, or, without a "
+                    "published CI, the published value inside the simulated range), orange when "
+                    "not. One panel per statistic, each on its own scale.",
+                    "forest plot",
+                )
+            )
+        parts.append(comparison_html(study.rows))
+    return "\n".join(parts)
+
+
+def parameter_section(parameters: ParameterSet) -> Section:
+    return Section(
+        title="Model parameters",
+        note="Every value the model uses, with its source. Rows marked ASSUMPTION are ours to "
+        "revisit: they are not published numbers.",
+        content_html=parameter_html(parameters),
+    )
+
+
+def study_section(study: StudyFigures, *, title: str | None = None) -> Section:
+    seed = "" if study.seed is None else f", seed {study.seed}"
+    return Section(
+        title=title or study.design.title,
+        note=f"{study.n_replicates} simulated replicates{seed}. {study.design.reference}",
+        content_html=study_html(study),
+    )
+
+
+def write_report(
+    target: Path,
+    title: str,
+    subtitle: str,
+    studies: Sequence[StudyFigures],
+    parameters: ParameterSet,
+    extra: Sequence[Section] = (),
+) -> Path:
+    """Write one self-contained `report.html` with a section per study, `extra` sections and the
+    parameter table."""
+    sections = [study_section(s) for s in studies]
+    sections += [*extra, parameter_section(parameters)]
+    target.write_text(render_page(title, subtitle, sections), encoding="utf-8")
+    return target
+
+
+def power_section(
+    frame: pd.DataFrame, *, x: str = "design_point", x_label: str | None = None
+) -> Section:
+    """A report section with the power curves of `frame` (see `power_curve_figure`)."""
+    from alsim.report.figures import power_curve_figure
+
+    figure = power_curve_figure(frame, x=x, x_label=x_label)
+    return Section(
+        title="Power",
+        note="Power per design point and endpoint; bands are ±1.96 Monte-Carlo standard errors.",
+        content_html=figure_html(figure, "Power curves.", "power curves"),
+    )

@@ -1,0 +1,30 @@
+"""`alsim simulate` writes report.html, SAS transport files and a manifest that names what was
+renamed for XPT; `alsim reproduce` writes a report with figures."""
+
+import json
+from pathlib import Path
+
+import pyreadstat
+from typer.testing import CliRunner
+
+from alsim.cli.main import app
+from alsim.design import template_path
+
+runner = CliRunner()
+
+
+def test_simulate_writes_xpt_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "sim"
+    result = runner.invoke(
+        app, ["simulate", str(template_path("phase12")), "-r", "2", "-s", "1", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("adsl", "adlb"):
+        data, meta = pyreadstat.read_xport(str(out / f"{name}.xpt"))
+        assert meta.table_name == name.upper() and len(data) > 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["xpt_renamed_variables"]["adsl"]["REPLICATE"] == "REPLICAT"
+    assert "report" in manifest["timings_s"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count('<img src="data:image/png;base64,') == 2  # timeline, biomarkers
+    assert "<h3>Biomarkers</h3>" in page

@@ -1,0 +1,62 @@
+"""SAS transport (XPT v5) files: read back with pyreadstat (ReadStat, the library behind
+haven::read_xpt), names within 8 characters, labels intact, values equal."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyreadstat
+import pytest
+
+from alsim.design import load_template
+from alsim.io import build_adsl, build_bds
+from alsim.io.xpt import VARIABLE_LABELS, write_xpt, xpt_names
+from alsim.simulate import simulate_trial
+
+
+def test_xpt_names_are_unique_upper_case_and_at_most_8_characters() -> None:
+    columns = ["REPLICATE", "sigma_csf_sod1", "sigma_csf_nfl", "sigma_csf_x", "AVAL", "1st"]
+    names = xpt_names(columns)
+    assert names["REPLICATE"] == "REPLICAT"
+    assert names["AVAL"] == "AVAL"
+    assert names["sigma_csf_sod1"] == "SIGMA_CS"
+    assert names["sigma_csf_nfl"] == "SIGMA_01"
+    assert names["sigma_csf_x"] == "SIGMA_02"
+    assert names["1st"] == "_1ST"
+    assert len(set(names.values())) == len(columns)
+    assert all(len(n) <= 8 and n == n.upper() for n in names.values())
+
+
+@pytest.mark.parametrize("table", ["ADSL", "ADLB"])
+def test_xpt_round_trip_keeps_values_and_labels(tmp_path: Path, table: str) -> None:
+    sim = simulate_trial(load_template("phase12"), n_replicates=2, seed=4)
+    frame = build_adsl(sim) if table == "ADSL" else build_bds(sim)
+    target = tmp_path / f"{table.lower()}.xpt"
+    renamed = write_xpt(frame, target, dataset=table)
+    data, meta = pyreadstat.read_xport(str(target))
+    assert meta.table_name == table
+    assert len(data) == len(frame)
+    names = xpt_names(list(frame.columns))
+    assert list(data.columns) == [names[c] for c in frame.columns]
+    labels = meta.column_names_to_labels
+    for column in frame.columns:
+        short = names[column]
+        if short == column:
+            assert labels[short] == VARIABLE_LABELS.get(column, column)
+        else:
+            assert renamed[column] == short
+            assert labels[short] == column  # the full name travels as the label
+        original = frame[column]
+        if pd.api.types.is_numeric_dtype(original):
+            np.testing.assert_allclose(data[short].to_numpy(float), original.to_numpy(float))
+        else:
+            assert (data[short].to_numpy() == original.fillna("").astype(str).to_numpy()).all()
+
+
+def test_long_strings_and_labels_are_cut_to_xpt_limits(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"NOTE": ["x" * 300], "FLAG": [True]})
+    write_xpt(frame, tmp_path / "t.xpt", dataset="T", labels={"NOTE": "n" * 60})
+    data, meta = pyreadstat.read_xport(str(tmp_path / "t.xpt"))
+    assert data["NOTE"][0] == "x" * 200
+    assert data["FLAG"][0] == "Y"
+    assert meta.column_names_to_labels["NOTE"] == "n" * 40
