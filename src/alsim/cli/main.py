@@ -2,7 +2,8 @@
 
 import typer
 
-from alsim.cli import analyze, reproduce, simulate
+from alsim.cli import analyze, power, reproduce, simulate
+from alsim.cli import app as app_command
 
 app = typer.Typer(
     name="alsim",
@@ -14,3 +15,5 @@ app = typer.Typer(
 app.command("simulate")(simulate.simulate)
 app.command("reproduce")(reproduce.reproduce)
 app.command("analyze")(analyze.analyze)
+app.command("power")(power.power)
+app.command("app")(app_command.app)

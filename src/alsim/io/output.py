@@ -65,3 +65,35 @@ def write_json(document: Mapping[str, Any], target: Path) -> Path:
     """Write a JSON document with stable key order and a trailing newline."""
     target.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return target
+
+
+def _atomic_target(target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def write_parquet_atomic(frame: pd.DataFrame, target: Path) -> Path:
+    """Write `frame` to `target` (Parquet) via a temporary sibling and `os.replace`: a reader
+    or a crash sees the old file or the complete new one, never a partial file."""
+    staging = _atomic_target(target)
+    try:
+        frame.to_parquet(staging, index=False)
+        os.replace(staging, target)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_text_atomic(text: str, target: Path) -> Path:
+    """Write `text` (UTF-8) to `target` via a temporary sibling and `os.replace`."""
+    staging = _atomic_target(target)
+    try:
+        staging.write_text(text, encoding="utf-8")
+        os.replace(staging, target)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
+    return target

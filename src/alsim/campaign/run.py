@@ -1,0 +1,350 @@
+"""Running a campaign: chunks of replicates as the unit of work, in-process or on Dask, resumable.
+
+A chunk is ``simulate_trial(design, first_replicate=first, n_replicates=n)`` followed by the
+batched analysis plan; its per-replicate results are written to ``DIR/chunks/`` atomically as
+soon as it finishes. Replicate ``r`` draws everything from ``SeedSequence(seed, spawn_key=(r,))``
+(imputations from ``(r, IMPUTATION_STREAM)``), so results do not depend on the chunk size, the
+number of workers or the order chunks finish in.
+
+``DIR/campaign.json`` holds the run's fingerprint (designs, plan, seed, replicates, chunk size,
+truth size): re-running the same command skips finished chunks; a different campaign refuses to
+mix with them.
+
+The "true" effect of each design point is the same analysis on one noise-free replicate (true
+biomarker and function values, complete follow-up) of the design scaled to `truth_patients`
+patients, drawn from replicate ``TRUTH_REPLICATE`` (a stream no campaign replicate uses). Under
+the null (``effect=none``) the true effect is exactly the null value.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import alsim
+from alsim.campaign.grid import CampaignError, DesignPoint, scale_patients
+from alsim.campaign.plan import AnalysisPlan, run_plan
+from alsim.design.io import dump_design
+from alsim.design.trial import TrialDesign
+from alsim.io.output import write_parquet_atomic, write_text_atomic
+from alsim.simulate.trial import MAX_REPLICATES, simulate_trial
+
+TRUTH_PATIENTS = 5_000
+TRUTH_REPLICATE = 10**12
+MAX_WORKERS = 256
+FINGERPRINT_FILE = "campaign.json"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chunk:
+    """Replicates ``first .. first + n - 1`` of design point `point`."""
+
+    point: int
+    first: int
+    n: int
+
+    @property
+    def path(self) -> str:
+        """Where the chunk's results live, relative to the campaign directory."""
+        return f"chunks/point-{self.point:03d}/replicates-{self.first:07d}-{self.n:07d}.parquet"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Campaign:
+    """Design points x replicates, analysed by one plan."""
+
+    points: tuple[DesignPoint, ...]
+    plan: AnalysisPlan
+    n_replicates: int
+    seed: int
+    chunk_replicates: int = 50
+    truth_patients: int = TRUTH_PATIENTS
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.n_replicates <= MAX_REPLICATES:
+            raise CampaignError(
+                f"--replicates must be 1..{MAX_REPLICATES}, got {self.n_replicates}"
+            )
+        if not 1 <= self.chunk_replicates <= MAX_REPLICATES:
+            raise CampaignError(
+                f"--chunk must be 1..{MAX_REPLICATES} replicates, got {self.chunk_replicates}"
+            )
+        if self.seed < 0:
+            raise CampaignError(f"--seed must be >= 0, got {self.seed}")
+        if self.truth_patients < 2:
+            raise CampaignError(f"--truth-patients must be >= 2, got {self.truth_patients}")
+        if not self.points:
+            raise CampaignError("a campaign needs at least one design point")
+
+    def chunks(self) -> tuple[Chunk, ...]:
+        """Every chunk of every design point, point by point."""
+        return tuple(
+            Chunk(
+                point=p.index, first=first, n=min(self.chunk_replicates, self.n_replicates - first)
+            )
+            for p in self.points
+            for first in range(0, self.n_replicates, self.chunk_replicates)
+        )
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What must match for chunks on disk to belong to this campaign."""
+        document: dict[str, Any] = {
+            "alsim_version": alsim.__version__,
+            "seed": self.seed,
+            "n_replicates": self.n_replicates,
+            "chunk_replicates": self.chunk_replicates,
+            "truth_patients": self.truth_patients,
+            "grid": [p.label for p in self.points],
+            "designs": [dump_design(p.design) for p in self.points],
+            "plan": [asdict(a) for a in self.plan],
+        }
+        canonical = json.dumps(document, sort_keys=True)
+        document["sha256"] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return document
+
+
+def simulate_chunk(
+    design: TrialDesign, plan: AnalysisPlan, seed: int, first: int, n: int
+) -> pd.DataFrame:
+    """Simulate replicates ``first .. first + n - 1`` and run the plan on them (a unit of work)."""
+    sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first)
+    return run_plan(sim, plan)
+
+
+def true_effects(
+    point: DesignPoint, plan: AnalysisPlan, seed: int, n_patients: int
+) -> pd.DataFrame:
+    """The true effect of each analysis at `point`: one row per analysis with ``true_value`` and
+    ``true_value_se`` (the sampling SE of the large noise-free run; 0 when exact)."""
+    rows = []
+    if point.is_null:
+        for analysis in plan:
+            rows.append(
+                {"analysis": analysis.name, "true_value": analysis.null_value, "true_value_se": 0.0}
+            )
+        return pd.DataFrame(rows)
+    design = scale_patients(point.design, n_patients)
+    sim = simulate_trial(design, n_replicates=1, seed=seed, first_replicate=TRUTH_REPLICATE)
+    frame = run_plan(sim, plan, noise_free=True)
+    fitted = {str(r.analysis): r for r in frame.itertuples(index=False)}
+    nan = float("nan")
+    for analysis in plan:
+        row = fitted[analysis.name]
+        ok = analysis.has_effect_size and row.status == "ok"
+        rows.append(
+            {
+                "analysis": analysis.name,
+                "true_value": float(row.estimate) if ok else nan,  # type: ignore[arg-type]
+                "true_value_se": float(row.std_error) if ok else nan,  # type: ignore[arg-type]
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def truth_path(point: int) -> str:
+    """Where a design point's true effects live, relative to the campaign directory."""
+    return f"truth/point-{point:03d}.parquet"
+
+
+def prepare_directory(campaign: Campaign, out: Path) -> None:
+    """Create `out` with the fingerprint, or check that it holds this campaign's chunks."""
+    fingerprint = campaign.fingerprint()
+    marker = out / FINGERPRINT_FILE
+    if out.exists() and not out.is_dir():
+        raise CampaignError(f"--out {out} exists and is not a directory")
+    if marker.exists():
+        old = json.loads(marker.read_text(encoding="utf-8"))
+        if old.get("sha256") != fingerprint["sha256"]:
+            differ = [k for k in fingerprint if k != "sha256" and old.get(k) != fingerprint[k]]
+            raise CampaignError(
+                f"--out {out} holds a different campaign (differs in: "
+                f"{', '.join(differ) or 'fingerprint'}); use another --out, or delete {out} "
+                f"to start again"
+            )
+        return
+    if out.is_dir() and any(out.iterdir()):
+        raise CampaignError(
+            f"--out {out} is not empty and has no {FINGERPRINT_FILE}; choose an empty or new "
+            f"directory"
+        )
+    write_text_atomic(json.dumps(fingerprint, indent=2) + "\n", marker)
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    path: str
+    function: Callable[..., pd.DataFrame]
+    args: tuple[Any, ...]
+    n_replicates: int
+
+
+def pending_tasks(campaign: Campaign, out: Path) -> list[_Task]:
+    """Truths, then chunks, not yet on disk."""
+    points = {p.index: p for p in campaign.points}
+    tasks = [
+        _Task(
+            truth_path(p.index),
+            true_effects,
+            (p, campaign.plan, campaign.seed, campaign.truth_patients),
+            0,
+        )
+        for p in campaign.points
+    ]
+    tasks += [
+        _Task(
+            c.path,
+            simulate_chunk,
+            (points[c.point].design, campaign.plan, campaign.seed, c.first, c.n),
+            c.n,
+        )
+        for c in campaign.chunks()
+    ]
+    return [t for t in tasks if not (out / t.path).exists()]
+
+
+def check_workers(workers: int, scheduler: str | None) -> None:
+    """Refuse a bad worker count or scheduler address before any work starts."""
+    if not 1 <= workers <= MAX_WORKERS:
+        raise CampaignError(f"--workers must be 1..{MAX_WORKERS}, got {workers}")
+    if scheduler is not None:
+        if workers != 1:
+            raise CampaignError("give either --workers (a local cluster) or --scheduler, not both")
+        if "://" not in scheduler:
+            raise CampaignError(
+                f"--scheduler must be a Dask scheduler address like tcp://HOST:8786, got "
+                f"{scheduler!r}"
+            )
+
+
+@contextmanager
+def _dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
+    from dask.distributed import Client, LocalCluster
+
+    with ExitStack() as stack:
+        if scheduler is not None:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout="10s"))  # type: ignore[no-untyped-call]
+            except (OSError, TimeoutError) as exc:
+                raise CampaignError(
+                    f"cannot reach the Dask scheduler at {scheduler}: {exc}"
+                ) from None
+        else:
+            cluster = stack.enter_context(
+                LocalCluster(  # type: ignore[no-untyped-call]
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+            )
+            client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
+        yield client
+
+
+def execute(
+    tasks: list[_Task],
+    out: Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> None:
+    """Run `tasks`, writing each result atomically to ``out / task.path`` as soon as it is done.
+
+    With one worker and no scheduler the tasks run in this process; otherwise on a Dask
+    `LocalCluster` of `workers` single-threaded processes, or on the cluster at `scheduler`.
+    """
+    check_workers(workers, scheduler)
+    if not tasks:
+        return
+    if workers == 1 and scheduler is None:
+        for task in tasks:
+            write_parquet_atomic(task.function(*task.args), out / task.path)
+            if on_done is not None:
+                on_done(task.n_replicates)
+        return
+    from dask.distributed import as_completed
+
+    with _dask_client(workers, scheduler) as client:
+        futures = {client.submit(task.function, *task.args, pure=False): task for task in tasks}
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
+            task = futures[future]
+            write_parquet_atomic(future.result(), out / task.path)
+            future.release()
+            if on_done is not None:
+                on_done(task.n_replicates)
+
+
+def load_results(campaign: Campaign, out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All per-replicate results and true effects on disk, with the point index and label."""
+    labels = {p.index: p.label for p in campaign.points}
+    frames = []
+    for chunk in campaign.chunks():
+        frame = pd.read_parquet(out / chunk.path)
+        frame.insert(0, "point", chunk.point)
+        frames.append(frame)
+    results = pd.concat(frames, ignore_index=True)
+    # one canonical order, whatever the chunk size: point, analysis (plan order), replicate
+    order = {a.name: i for i, a in enumerate(campaign.plan)}
+    results = results.sort_values(
+        ["point", "analysis", "replicate"],
+        key=lambda c: c.map(order) if c.name == "analysis" else c,
+        kind="stable",
+    ).reset_index(drop=True)
+    results.insert(1, "label", results["point"].map(labels))
+    truths = []
+    for p in campaign.points:
+        frame = pd.read_parquet(out / truth_path(p.index))
+        frame.insert(0, "point", p.index)
+        truths.append(frame)
+    return results, pd.concat(truths, ignore_index=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignResult:
+    """Per-replicate results, true effects and the operating-characteristics summary."""
+
+    results: pd.DataFrame
+    truths: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def run_campaign(
+    campaign: Campaign,
+    out: Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> CampaignResult:
+    """Run (or resume) `campaign` in `out` and write its result files.
+
+    ``on_start(total_replicates, already_done)`` is called once before work starts and
+    ``on_done(n_replicates)`` after every task (for progress bars). Writes, besides the chunks:
+    ``points/point-NNN.parquet`` (every replicate of a design point), ``summary.parquet`` and
+    ``summary.csv`` (see `alsim.campaign.summary`).
+    """
+    from alsim.campaign.summary import operating_characteristics
+
+    check_workers(workers, scheduler)
+    out = Path(out)
+    prepare_directory(campaign, out)
+    tasks = pending_tasks(campaign, out)
+    total = campaign.n_replicates * len(campaign.points)
+    if on_start is not None:
+        on_start(total, total - sum(t.n_replicates for t in tasks))
+    execute(tasks, out, workers=workers, scheduler=scheduler, on_done=on_done)
+    results, truths = load_results(campaign, out)
+    summary = operating_characteristics(results, truths, campaign.points, campaign.plan)
+    for point in campaign.points:
+        frame = results[results["point"] == point.index].reset_index(drop=True)
+        write_parquet_atomic(frame, out / f"points/point-{point.index:03d}.parquet")
+    write_parquet_atomic(summary, out / "summary.parquet")
+    write_text_atomic(summary.to_csv(index=False), out / "summary.csv")
+    return CampaignResult(results=results, truths=truths, summary=summary)

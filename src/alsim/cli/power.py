@@ -1,0 +1,203 @@
+"""`alsim power DESIGN.yaml --replicates R [--vary key=v1,v2]... --seed S --out DIR`: operating
+characteristics (power or type I error, bias, coverage, Monte Carlo SEs) over a design grid."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from alsim.cli._common import console, user_errors
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_CHUNK = 50
+
+
+def power(
+    design_file: Annotated[Path, typer.Argument(help="Trial design YAML (see designs/).")],
+    replicates: Annotated[
+        int, typer.Option("--replicates", "-r", help="Trial replicates per design point.")
+    ] = 1000,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            help="Grid axis key=v1,v2,... (repeatable); keys: n_total, duration_weeks, "
+            "effect (drug|none).",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (>= 0).")] = 0,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Campaign directory (re-run to resume).")
+    ] = Path("out/power"),
+    chunk: Annotated[
+        int, typer.Option("--chunk", help="Replicates per unit of work.")
+    ] = DEFAULT_CHUNK,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", help="Local Dask worker processes (1: in-process).")
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Address of a running Dask scheduler, tcp://HOST:PORT."),
+    ] = None,
+    truth_patients: Annotated[
+        int,
+        typer.Option(
+            "--truth-patients", help="Patients in the noise-free run giving true effects."
+        ),
+    ] = 5000,
+    imputations: Annotated[
+        int, typer.Option("--imputations", help="Multiple imputations in MI analyses.")
+    ] = 10,
+) -> None:
+    """Power, type I error, bias and CI coverage of a design's analysis plan over a grid.
+
+    Finished chunks are kept in --out: after a crash or Ctrl-C, the same command resumes.
+    """
+    with user_errors():
+        _run(
+            design_file,
+            replicates=replicates,
+            vary=vary or [],
+            seed=seed,
+            out=out,
+            chunk=chunk,
+            workers=workers,
+            scheduler=scheduler,
+            truth_patients=truth_patients,
+            imputations=imputations,
+        )
+
+
+def _run(
+    design_file: Path,
+    *,
+    replicates: int,
+    vary: list[str],
+    seed: int,
+    out: Path,
+    chunk: int,
+    workers: int,
+    scheduler: str | None,
+    truth_patients: int,
+    imputations: int,
+) -> None:
+    import time
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from alsim.campaign import Campaign, default_plan, design_grid, parse_vary, run_campaign
+    from alsim.campaign.run import check_workers
+    from alsim.design import load_design
+    from alsim.errors import AlsimError
+
+    check_workers(workers, scheduler)
+    if imputations < 2:
+        raise AlsimError(f"--imputations must be >= 2, got {imputations}")
+    base = load_design(design_file)
+    points = design_grid(base, parse_vary(vary))
+    campaign = Campaign(
+        points=points,
+        plan=default_plan(base, n_imputations=imputations),
+        n_replicates=replicates,
+        seed=seed,
+        chunk_replicates=chunk,
+        truth_patients=truth_patients,
+    )
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]power"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("replicates"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("power", total=None)
+
+        def on_start(total: int, done: int) -> None:
+            progress.update(task, total=total, completed=done)
+            if done:
+                console.print(f"resuming: {done} of {total} replicates already done in {out}")
+
+        result = run_campaign(
+            campaign,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            on_start=on_start,
+            on_done=lambda n: progress.advance(task, n),
+        )
+    seconds = time.perf_counter() - started
+    _print_summary(result.summary)
+    report = _write_report(result.summary, out, base.study_id)
+    console.print(
+        f"{len(points)} design point(s) x {replicates} replicates of {base.study_id} in "
+        f"{seconds:.1f} s; wrote {out}/summary.parquet, summary.csv, points/"
+        + (f", {report.name}" if report else "")
+    )
+
+
+def _print_summary(summary: "pd.DataFrame") -> None:
+    from rich.table import Table
+
+    table = Table(title="operating characteristics (estimate +/- Monte Carlo SE)")
+    for column in ("design point", "analysis", "power / type I", "bias", "coverage", "failed"):
+        table.add_column(
+            column, justify="left" if column in ("design point", "analysis") else "right"
+        )
+    for row in summary.itertuples(index=False):
+        name = f"{row.analysis}{' (primary)' if row.primary else ''}"
+        rate_name = "type I" if row.effect == "none" else "power"
+        table.add_row(
+            str(row.label),
+            name,
+            f"{rate_name} {row.rejection_rate:.3f} +/- {row.rejection_mcse:.3f}",
+            f"{row.bias:+.3f} +/- {row.bias_mcse:.3f} ({row.bias_scale})",
+            f"{row.coverage:.3f} +/- {row.coverage_mcse:.3f}",
+            str(row.n_failed),
+        )
+    console.print(table)
+
+
+def _write_report(summary: "pd.DataFrame", out: Path, study_id: str) -> Path | None:
+    """report.html: the power curves (when `alsim.report.power_curve_figure` is available) and the
+    summary table; None when the report helpers are not available."""
+    import html
+
+    from alsim.io.output import write_text_atomic
+
+    try:
+        from alsim.report import Section, render_page
+    except ImportError:
+        return None
+    sections = []
+    try:
+        from alsim.report import power_curve_figure  # type: ignore[attr-defined]
+    except ImportError:
+        power_curve_figure = None
+    if power_curve_figure is not None:
+        figure = power_curve_figure(summary)
+        content = figure if isinstance(figure, str) else getattr(figure, "to_html", str)()
+        sections.append(Section("Power curves", "", str(content)))
+    sections.append(
+        Section(
+            "Operating characteristics",
+            "Rejection rate is power, or the type I error at effect=none; bias on the log scale "
+            "for ratios; +/- Monte Carlo standard errors in the _mcse columns.",
+            summary.to_html(index=False, float_format=lambda v: f"{v:.4g}", escape=True),
+        )
+    )
+    page = render_page(f"Operating characteristics: {html.escape(study_id)}", "", sections)
+    return write_text_atomic(page, out / "report.html")

@@ -1,0 +1,209 @@
+"""Campaigns: grids, determinism across workers and chunk sizes, resuming, type I error, errors."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import alsim.campaign.run as campaign_run
+from alsim.campaign import (
+    Campaign,
+    CampaignError,
+    default_plan,
+    design_grid,
+    parse_vary,
+    run_campaign,
+    scale_patients,
+    set_duration,
+    without_drug,
+)
+from alsim.cli.main import app
+from alsim.design import load_template, template_path
+
+PHASE12 = load_template("phase12")
+PHASE12_FILE = str(template_path("phase12"))
+runner = CliRunner()
+
+
+def tiny_campaign(**changes: object) -> Campaign:
+    settings: dict[str, object] = {
+        "points": design_grid(PHASE12, parse_vary(["n_total=24", "effect=drug,none"])),
+        "plan": default_plan(PHASE12),
+        "n_replicates": 6,
+        "seed": 3,
+        "chunk_replicates": 3,
+        "truth_patients": 200,
+    }
+    settings.update(changes)
+    return Campaign(**settings)  # type: ignore[arg-type]
+
+
+def read_outputs(out: Path) -> dict[str, pd.DataFrame]:
+    names = ["summary.parquet", *sorted(p.name for p in (out / "points").iterdir())]
+    frames = {"summary": pd.read_parquet(out / "summary.parquet")}
+    frames.update({name: pd.read_parquet(out / "points" / name) for name in names[1:]})
+    return frames
+
+
+def assert_same_outputs(a: Path, b: Path) -> None:
+    left, right = read_outputs(a), read_outputs(b)
+    assert left.keys() == right.keys()
+    for name in left:
+        pd.testing.assert_frame_equal(left[name], right[name], check_exact=True)
+
+
+def test_scale_patients_keeps_groups_and_ratio() -> None:
+    design = scale_patients(PHASE12, 100)
+    assert design.n_patients == 100
+    for group in design.randomization.groups:
+        counts = sorted(group.n_per_arm.values())
+        assert counts[0] * 3 == pytest.approx(counts[1], abs=2)
+
+
+def test_duration_and_null_designs() -> None:
+    short = set_duration(PHASE12, 8)
+    assert [v.day for v in short.visits] == [1, 15, 29, 57]
+    assert short.primary_visit == "DAY 57"
+    assert max(short.regimen.dose_days) < 57
+    longer = set_duration(PHASE12, 24)
+    assert longer.visits[-1].day == 169
+    assert max(longer.regimen.dose_days) == 141
+    null = without_drug(PHASE12)
+    assert all(arm.dose_mg == 0 for arm in null.arms)
+    assert null.visits == PHASE12.visits and null.regimen == PHASE12.regimen
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("n_totl=10", "unknown key 'n_totl'; allowed keys: n_total, duration_weeks, effect"),
+        ("effect=half", "value 'half' is not allowed; allowed values: drug, none"),
+        ("n_total=ten", "--vary n_total: value 'ten' must be an integer in 2..100000"),
+        ("duration_weeks", "must look like key=v1,v2"),
+    ],
+)
+def test_bad_vary_names_key_and_allowed_values(option: str, message: str) -> None:
+    with pytest.raises(CampaignError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse_vary([option])
+
+
+def test_too_small_n_total_says_why() -> None:
+    with pytest.raises(CampaignError, match="too small"):
+        design_grid(PHASE12, parse_vary(["n_total=4"]))
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    cases = [
+        (["--vary", "dose=1,2"], "unknown key 'dose'"),
+        (["--workers", "0"], "--workers must be 1..256, got 0"),
+        (["--scheduler", "localhost"], "--scheduler must be a Dask scheduler address"),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(
+            app, ["power", PHASE12_FILE, "-r", "2", "--out", str(tmp_path / "x"), *extra]
+        )
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert not (tmp_path / "x").exists()
+
+
+def test_fingerprint_mismatch_refuses_to_mix(tmp_path: Path) -> None:
+    run_campaign(tiny_campaign(), tmp_path)
+    with pytest.raises(CampaignError, match=r"holds a different campaign \(differs in: seed\)"):
+        run_campaign(tiny_campaign(seed=4), tmp_path)
+    with pytest.raises(CampaignError, match="differs in: n_replicates"):
+        run_campaign(tiny_campaign(n_replicates=9), tmp_path)
+
+
+def test_identical_results_for_one_or_two_workers_and_two_chunk_sizes(tmp_path: Path) -> None:
+    run_campaign(tiny_campaign(), tmp_path / "one")
+    run_campaign(tiny_campaign(chunk_replicates=2), tmp_path / "two", workers=2)
+    assert_same_outputs(tmp_path / "one", tmp_path / "two")
+
+
+def test_interrupted_run_resumes_to_identical_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_campaign(tiny_campaign(chunk_replicates=2), tmp_path / "whole")
+    original = campaign_run.simulate_chunk
+    calls = []
+
+    def failing(*args: object) -> pd.DataFrame:
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(args)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(campaign_run, "simulate_chunk", failing)
+    with pytest.raises(KeyboardInterrupt):
+        run_campaign(tiny_campaign(chunk_replicates=2), tmp_path / "resumed")
+    done = list((tmp_path / "resumed" / "chunks").rglob("*.parquet"))
+    assert len(done) == 2
+    assert not list((tmp_path / "resumed").rglob("*.partial"))
+    monkeypatch.setattr(campaign_run, "simulate_chunk", original)
+    resumed_from = []
+    run_campaign(
+        tiny_campaign(chunk_replicates=2),
+        tmp_path / "resumed",
+        on_start=lambda total, already: resumed_from.append((total, already)),
+    )
+    assert resumed_from == [(12, 4)]
+    assert_same_outputs(tmp_path / "whole", tmp_path / "resumed")
+
+
+def test_killed_process_resumes_to_identical_results(tmp_path: Path) -> None:
+    """kill -9 of `alsim power` after its first chunk file appears, then the same command."""
+    args = [
+        str(Path(sys.executable).parent / "alsim"), "power", PHASE12_FILE, "-r", "16", "--chunk",
+        "2", "--vary", "n_total=24", "--seed", "5", "--truth-patients", "200",
+    ]  # fmt: skip
+    env = {**os.environ, "COLUMNS": "200"}
+    whole = subprocess.run([*args, "--out", str(tmp_path / "whole")], env=env, check=True)
+    assert whole.returncode == 0
+    target = tmp_path / "killed"
+    process = subprocess.Popen([*args, "--out", str(target)], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(target.glob("chunks/*/*.parquet")):
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (target / "summary.parquet").exists(), "finished before it could be killed"
+    subprocess.run([*args, "--out", str(target)], env=env, check=True)
+    assert_same_outputs(tmp_path / "whole", target)
+
+
+def type_one_error(tmp_path: Path, n_replicates: int) -> pd.Series:
+    campaign = Campaign(
+        points=design_grid(PHASE12, parse_vary(["effect=none"])),
+        plan=default_plan(PHASE12),
+        n_replicates=n_replicates,
+        seed=11,
+        chunk_replicates=250,
+    )
+    summary = run_campaign(campaign, tmp_path).summary
+    return summary[summary["primary"]].iloc[0]
+
+
+def check_type_one_error(row: pd.Series) -> None:
+    # 5% within 3 Monte Carlo SEs of the nominal rate: a false failure about 3 times in 1000
+    n = row["n_replicates"] - row["n_failed"]
+    band = 3.0 * np.sqrt(0.05 * 0.95 / n)
+    assert row["analysis"] == "gmr_csf_sod1"
+    assert abs(row["rejection_rate"] - 0.05) <= band, row.to_dict()
+    assert abs(row["coverage"] - 0.95) <= band, row.to_dict()
+
+
+def test_type_one_error_of_phase12_primary_gmr_is_five_percent(tmp_path: Path) -> None:
+    check_type_one_error(type_one_error(tmp_path, 1000))
+
+
+@pytest.mark.slow
+def test_type_one_error_of_phase12_primary_gmr_is_five_percent_10000(tmp_path: Path) -> None:
+    check_type_one_error(type_one_error(tmp_path, 10_000))
