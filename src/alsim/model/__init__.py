@@ -1,7 +1,8 @@
-"""The mechanistic model: intrathecal PK -> SOD1 knock-down -> injury -> NfL."""
+"""The mechanistic model: intrathecal PK -> SOD1 knock-down -> injury -> NfL and function."""
 
 from alsim.model.parameters import DEFAULT_PARAMETERS, PARAMETERS, Parameter, ParameterSet
 from alsim.model.system import (
+    PROGRESSION_STATE_NAMES,
     STATE_NAMES,
     DoseSchedule,
     Trajectories,
@@ -13,6 +14,7 @@ from alsim.model.system import (
 __all__ = [
     "DEFAULT_PARAMETERS",
     "PARAMETERS",
+    "PROGRESSION_STATE_NAMES",
     "STATE_NAMES",
     "DoseSchedule",
     "Parameter",

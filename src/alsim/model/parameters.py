@@ -14,6 +14,7 @@ import pandas as pd
 from alsim.errors import AlsimError
 
 Variability = Literal["none", "lognormal", "logitnormal", "normal"]
+Block = Literal["biomarker", "progression"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,6 +23,11 @@ class Parameter:
 
     `omega` is the SD of the between-subject random effect on the scale named by `variability`
     (log for lognormal, logit for logitnormal, the parameter's own unit for normal).
+    `block` says which sampler draws it: "biomarker" parameters are drawn for every patient in
+    table order by `sample_population`; "progression" parameters (disease course, function,
+    survival) are drawn only for designs with clinical endpoints, after every other draw, so
+    biomarker-only simulations keep their random streams. `sensitivity` is the (low, high) range
+    to explore for a weakly identified value.
     """
 
     name: str
@@ -32,8 +38,17 @@ class Parameter:
     assumption: bool
     variability: Variability = "none"
     omega: float = 0.0
+    block: Block = "biomarker"
+    sensitivity: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.sensitivity is not None and not (
+            self.sensitivity[0] <= self.value <= self.sensitivity[1]
+        ):
+            raise AlsimError(
+                f"parameter {self.name}: value {self.value!r} must lie inside its sensitivity "
+                f"range {self.sensitivity!r}"
+            )
         if self.omega < 0:
             raise AlsimError(f"parameter {self.name}: omega must be >= 0, got {self.omega!r}")
         if self.variability == "none" and self.omega != 0:
@@ -46,6 +61,213 @@ class Parameter:
 
 _NUSI = "Luu 2017 nusinersen population PK (evidence nusi_poppk_*), used as template [V]"
 _HAND_FIT = "SCIENCE.md s.2 hand fit to Phase 1/2 CSF SOD1 and VALOR ITT CSF SOD1/NfL [A]"
+
+_BALI_A4V = (
+    "Bali 2016 A4V ALS-FRS decline mean 3.6 (SD 5) /month (evidence nh16_alsfrs_slope_a4v) as a "
+    "log-normal: median 3.6/sqrt(1+(5/3.6)^2), omega sqrt(log(1+(5/3.6)^2)) [D]"
+)
+_BALI_OTHER = (
+    "Bali 2016 all-SOD1 ALS-FRS decline mean 0.9 (SD 1.3) /month (evidence nh16_alsfrs_slope_all) "
+    "read as the non-A4V course (the non-A4V value itself is a gap, nh_slope_nona4v_final; a "
+    "mixture with the A4V mean cannot give 0.9), as a log-normal [A]"
+)
+_SURVIVAL_FIT = (
+    "fitted by src/alsim/calibrate/natural_history.py to Bali 2017 median survival by variant "
+    "class (evidence nh_median_surv_a4v, nh_median_surv_nona4v); a least-squares compromise, as "
+    "survival scales with 1/slope and the published class ratios of slope and survival differ [A]"
+)
+
+PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
+    # --- disease course (latent D50 logistic, SCIENCE.md s.3) ----------------------------
+    Parameter(
+        name="prestudy_slope_a4v_per_month",
+        value=2.1035,
+        unit="points/month",
+        description="median pre-study ALSFRS-R slope (48 - ALSFRS-R)/months since onset, A4V-like",
+        source=_BALI_A4V,
+        assumption=False,
+        variability="lognormal",
+        omega=1.0367,
+        block="progression",
+    ),
+    Parameter(
+        name="prestudy_slope_other_per_month",
+        value=0.5123,
+        unit="points/month",
+        description="median pre-study ALSFRS-R slope, other variants",
+        source=_BALI_OTHER,
+        assumption=True,
+        variability="lognormal",
+        omega=1.0616,
+        block="progression",
+    ),
+    Parameter(
+        name="slope_persistence",
+        value=0.2,
+        unit="1",
+        description="correlation (log scale) of the in-study slope with the pre-study slope; "
+        "at the median, +1 point/month of pre-slope gives +0.2 points/month of later slope",
+        source="Kimura pre-slope predicts about 0.2 points/month per point/month (SCIENCE.md s.3) "
+        "[V]; used as a log-scale correlation [D]",
+        assumption=False,
+        block="progression",
+    ),
+    Parameter(
+        name="in_study_slope_factor",
+        value=0.5293,
+        unit="1",
+        description="typical in-study ALSFRS-R slope of trial entrants relative to the "
+        "natural-history slope of their variant class (trial selection, standard of care)",
+        source="fitted by src/alsim/calibrate/valor.py to the VALOR faster-progression placebo "
+        "ALSFRS-R change (evidence valor_alsfrsr_fast_pbo) [A]",
+        assumption=True,
+        block="progression",
+    ),
+    Parameter(
+        name="entry_loss_points",
+        value=9.0,
+        unit="points",
+        description="ALSFRS-R points lost since onset when a patient is screened; months since "
+        "onset = loss / pre-study slope (diagnosis and referral at a similar disability)",
+        source="assumption: baseline ALSFRS-R near 39, typical of ALS trials; VALOR baseline "
+        "table not public (evidence valor_baseline_*) [A]",
+        assumption=True,
+        variability="lognormal",
+        omega=0.5,
+        block="progression",
+        sensitivity=(5.0, 14.0),
+    ),
+    Parameter(
+        name="sigma_alsfrsr",
+        value=1.5,
+        unit="points",
+        description="ALSFRS-R rater and day-to-day variability (before rounding to an integer)",
+        source="assumption [A]",
+        assumption=True,
+        block="progression",
+    ),
+    # --- drug effect on function ---------------------------------------------------------
+    Parameter(
+        name="t_half_effect_days",
+        value=176.8,
+        unit="d",
+        description="half-life of the effect compartment linking injury to the rate of "
+        "functional loss, dE/dt = k_E (I_rel - E); weakly identified by week-28 data",
+        source="fitted by src/alsim/calibrate/valor_effect.py to VALOR faster-stratum ALSFRS-R "
+        "(evidence valor_alsfrsr_fast_*); weakly identified, explore the sensitivity range [A]",
+        assumption=True,
+        block="progression",
+        sensitivity=(30.0, 365.0),
+    ),
+    # --- death or permanent ventilation --------------------------------------------------
+    Parameter(
+        name="hazard_mid_per_year",
+        value=0.00397,
+        unit="1/year",
+        description="hazard of death or permanent ventilation at the disease midpoint "
+        "(latent ALSFRS-R 24)",
+        source=_SURVIVAL_FIT,
+        assumption=True,
+        block="progression",
+    ),
+    Parameter(
+        name="hazard_stage_exponent",
+        value=4.0,
+        unit="1",
+        description="hazard = hazard_mid x ((48 - F)/F)^exponent, F the latent ALSFRS-R",
+        source="assumption: the hazard rises about 200-fold from ALSFRS-R 24 to 10, so death or "
+        "permanent ventilation comes late in the course; survival medians barely identify it [A]",
+        assumption=True,
+        block="progression",
+    ),
+    # --- vital capacity and strength -----------------------------------------------------
+    Parameter(
+        name="svc_full_pct",
+        value=100.0,
+        unit="% predicted",
+        description="slow vital capacity before any functional loss",
+        source="assumption: healthy % predicted is 100 by definition, spread as in healthy "
+        "adults [A]",
+        assumption=True,
+        variability="normal",
+        omega=10.0,
+        block="progression",
+    ),
+    Parameter(
+        name="svc_per_alsfrsr_point",
+        value=2.67,
+        unit="% predicted/point",
+        description="vital capacity lost per ALSFRS-R point lost",
+        source="Bali 2016 FVC/ALS-FRS decline ratios 2.4/0.9 and 11.0/3.6 (evidence "
+        "nh16_fvc_slope_*, nh16_alsfrs_slope_*) [D]",
+        assumption=False,
+        variability="lognormal",
+        omega=0.3,
+        block="progression",
+    ),
+    Parameter(
+        name="sigma_svc",
+        value=5.0,
+        unit="% predicted",
+        description="SVC measurement variability",
+        source="assumption [A]",
+        assumption=True,
+        block="progression",
+    ),
+    Parameter(
+        name="hhd_full",
+        value=1.0,
+        unit="megascore",
+        description="HHD megascore (mean strength of 16 muscles relative to reference) before "
+        "any functional loss",
+        source="assumption: normalised scale [A]",
+        assumption=True,
+        variability="lognormal",
+        omega=0.25,
+        block="progression",
+    ),
+    Parameter(
+        name="hhd_exponent",
+        value=1.0,
+        unit="1",
+        description="HHD megascore = hhd_full x (F/48)^exponent",
+        source="assumption [A]",
+        assumption=True,
+        block="progression",
+    ),
+    Parameter(
+        name="sigma_hhd",
+        value=0.05,
+        unit="megascore",
+        description="HHD megascore measurement variability",
+        source="assumption [A]",
+        assumption=True,
+        block="progression",
+    ),
+    # --- baseline NfL from the progression rate ------------------------------------------
+    Parameter(
+        name="nfl_slope_exponent",
+        value=0.527,
+        unit="1",
+        description="baseline plasma NfL ~ (in-study slope)^exponent, anchored at the "
+        "non-A4V median NfL and slope",
+        source="log(96.4/45.8)/log(ratio of median slopes A4V/other): NfL medians of fast vs "
+        "slow progressors (SCIENCE.md s.3) matched to the variant-class slope medians [D]",
+        assumption=False,
+        block="progression",
+    ),
+    Parameter(
+        name="nfl_slope_residual_omega",
+        value=0.78,
+        unit="log SD",
+        description="residual log-SD of baseline NfL given the slope (gives r about 0.55 "
+        "between log NfL and log slope)",
+        source="r 0.5-0.65 between NfL and progression rate (evidence nfl_slope_vitality, "
+        "nfl_slope_witzel) [D]",
+        assumption=False,
+        block="progression",
+    ),
+)
 
 PARAMETERS: tuple[Parameter, ...] = (
     # --- intrathecal PK -------------------------------------------------------------------
@@ -248,6 +470,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         source="assumption [A]",
         assumption=True,
     ),
+    *PROGRESSION_PARAMETERS,
 )
 
 
@@ -310,6 +533,8 @@ class ParameterSet(Mapping[str, Parameter]):
                     "omega": p.omega,
                     "assumption": p.assumption,
                     "source": p.source,
+                    "block": p.block,
+                    "sensitivity": p.sensitivity,
                 }
                 for p in self.parameters
             ]

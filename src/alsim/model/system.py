@@ -1,14 +1,16 @@
 """The whole mechanistic model: state layout, right-hand side, and its two solvers.
 
 `solve` is the production solver: vectorised over a batch of patients, PK propagated exactly,
-the PD states (mRNA, SOD1 protein, NfL) by classical Runge-Kutta 4 on a grid refined after each
-dose. `solve_reference` integrates the full ODE one patient at a time with LSODA; it exists to
-check `solve` and to serve as the benchmark baseline.
+the PD states (mRNA, SOD1 protein, NfL, and the disease-progression effect compartment E with its
+integral Z, see `alsim.model.progression`) by classical Runge-Kutta 4 on a grid refined after each
+dose. E and Z feed nothing back, so the other states are the same with or without them.
+`solve_reference` integrates the full ODE one patient at a time with LSODA; it exists to check
+`solve` and to serve as the benchmark baseline.
 """
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,13 +18,16 @@ from scipy.integrate import solve_ivp
 
 from alsim.errors import AlsimError
 from alsim.model.nfl import injury, nfl_rate
+from alsim.model.parameters import DEFAULT_PARAMETERS
 from alsim.model.pk import PkRates, PkState, pk_derivatives, pk_rates, propagate_pk
+from alsim.model.progression import effect_rate
 from alsim.model.sod1 import csf_sod1_ng_ml, knockdown, mrna_rate, protein_rate
 
 FloatArray = NDArray[np.float64]
 IndividualParameters = Mapping[str, FloatArray]
 
 STATE_NAMES = ("csf_mg", "tissue_mg", "plasma_mg", "eliminated_mg", "mrna", "sod1_protein", "nfl")
+PROGRESSION_STATE_NAMES = ("effect", "effect_time_days")
 
 DEFAULT_MAX_STEP_DAYS = 0.1
 DEFAULT_FINE_STEP_DAYS = 1.0 / 96.0
@@ -62,6 +67,8 @@ class Trajectories:
     mrna: FloatArray
     sod1_protein: FloatArray
     nfl: FloatArray
+    effect: FloatArray = field(default_factory=lambda: np.empty((0, 0)))
+    effect_time_days: FloatArray = field(default_factory=lambda: np.empty((0, 0)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,7 @@ class _PdRates:
     hill: FloatArray
     gamma: FloatArray
     drift: FloatArray
+    k_effect: FloatArray
 
 
 def _pd_rates(individual: IndividualParameters) -> _PdRates:
@@ -87,6 +95,11 @@ def _pd_rates(individual: IndividualParameters) -> _PdRates:
         hill=individual["hill"],
         gamma=individual["gamma_injury"],
         drift=individual["nfl_drift_per_day"],
+        k_effect=ln2
+        / np.asarray(
+            individual.get("t_half_effect_days", DEFAULT_PARAMETERS.value("t_half_effect_days")),
+            dtype=np.float64,
+        ),
     )
 
 
@@ -105,6 +118,11 @@ def _pd_derivatives(
         protein_rate(m, p, r.k_sod1),
         nfl_rate(n, injury(p, t_days, r.drift, r.gamma, r.k_nfl), r.k_nfl),
     )
+
+
+def _effect_derivatives(p: FloatArray, e: FloatArray, r: _PdRates) -> tuple[FloatArray, FloatArray]:
+    """d/dt of the effect compartment E (driven by relative injury P^gamma) and of Z = int E."""
+    return effect_rate(e, np.maximum(p, 0.0) ** r.gamma, r.k_effect), e
 
 
 def _time_grid(
@@ -158,8 +176,12 @@ def solve(
     zeros = np.zeros(n_patients)
     state = PkState(csf_mg=zeros.copy(), tissue_mg=zeros.copy(), plasma_mg=zeros.copy())
     m, p, n = np.ones(n_patients), np.ones(n_patients), np.ones(n_patients)
+    e, z = np.ones(n_patients), np.zeros(n_patients)
 
-    out = {name: np.empty((n_patients, t_out_days.size)) for name in STATE_NAMES}
+    out = {
+        name: np.empty((n_patients, t_out_days.size))
+        for name in (*STATE_NAMES, *PROGRESSION_STATE_NAMES)
+    }
     out_index = 0
     dose_index = 0
     n_doses = doses.t_days.size
@@ -173,6 +195,8 @@ def solve(
             out["mrna"][:, out_index] = m
             out["sod1_protein"][:, out_index] = p
             out["nfl"][:, out_index] = n
+            out["effect"][:, out_index] = e
+            out["effect_time_days"][:, out_index] = z
             out_index += 1
 
     for i in range(grid.size):
@@ -198,6 +222,12 @@ def solve(
             t + h / 2, mid.tissue_mg, m + h / 2 * k2[0], p + h / 2 * k2[1], n + h / 2 * k2[2], pd
         )
         k4 = _pd_derivatives(t + h, end.tissue_mg, m + h * k3[0], p + h * k3[1], n + h * k3[2], pd)
+        j1 = _effect_derivatives(p, e, pd)
+        j2 = _effect_derivatives(p + h / 2 * k1[1], e + h / 2 * j1[0], pd)
+        j3 = _effect_derivatives(p + h / 2 * k2[1], e + h / 2 * j2[0], pd)
+        j4 = _effect_derivatives(p + h * k3[1], e + h * j3[0], pd)
+        z = z + h / 6 * (j1[1] + 2 * j2[1] + 2 * j3[1] + j4[1])
+        e = e + h / 6 * (j1[0] + 2 * j2[0] + 2 * j3[0] + j4[0])
         m = m + h / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
         p = p + h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
         n = n + h / 6 * (k1[2] + 2 * k2[2] + 2 * k3[2] + k4[2])
@@ -212,15 +242,18 @@ def solve(
         mrna=out["mrna"],
         sod1_protein=out["sod1_protein"],
         nfl=out["nfl"],
+        effect=out["effect"],
+        effect_time_days=out["effect_time_days"],
     )
 
 
 def _full_rhs(t: float, y: FloatArray, pk: PkRates, pd: _PdRates) -> FloatArray:
-    csf, tissue, plasma, _eliminated, m, p, n = y
+    csf, tissue, plasma, _eliminated, m, p, n, e, _z = y
     one = np.ones(1)
     d_pk = pk_derivatives(csf * one, tissue * one, plasma * one, pk)
     d_pd = _pd_derivatives(t, tissue * one, m * one, p * one, n * one, pd)
-    return np.concatenate([*d_pk, *d_pd])
+    d_effect = _effect_derivatives(p * one, e * one, pd)
+    return np.concatenate([*d_pk, *d_pd, *d_effect])
 
 
 def solve_reference(
@@ -232,20 +265,22 @@ def solve_reference(
     rtol: float = 1e-11,
     atol: float = 1e-13,
 ) -> dict[str, FloatArray]:
-    """One patient, all seven states, by `scipy.integrate.solve_ivp` (LSODA) between doses.
+    """One patient, all states, by `scipy.integrate.solve_ivp` (LSODA) between doses.
 
-    Returns each state of `STATE_NAMES` at `t_out_days` (pre-dose values at dose times).
+    Returns each state of `STATE_NAMES` and `PROGRESSION_STATE_NAMES` at `t_out_days` (pre-dose
+    values at dose times).
     """
     arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.float64)) for k, v in individual.items()}
     pk, pd = pk_rates(arrays), _pd_rates(arrays)
     t_out_days = np.asarray(t_out_days, dtype=np.float64)
     dose_at = dict(zip(map(float, dose_t_days), map(float, dose_mg), strict=True))
     breaks = sorted({0.0, *dose_at, float(t_out_days.max())})
-    out = np.empty((len(STATE_NAMES), t_out_days.size))
-    y = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    names = (*STATE_NAMES, *PROGRESSION_STATE_NAMES)
+    out = np.empty((len(names), t_out_days.size))
+    y = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0])
     for start, stop in itertools.pairwise(breaks):
         out[:, t_out_days == start] = y[:, None]
-        y = y + np.array([dose_at.get(start, 0.0), 0, 0, 0, 0, 0, 0])
+        y = y + np.array([dose_at.get(start, 0.0), 0, 0, 0, 0, 0, 0, 0, 0])
         inside = (t_out_days > start) & (t_out_days < stop)
         t_eval = np.append(t_out_days[inside], stop)
         sol = solve_ivp(
@@ -263,7 +298,7 @@ def solve_reference(
         out[:, inside] = sol.y[:, :-1]
         y = sol.y[:, -1]
     out[:, t_out_days == breaks[-1]] = y[:, None]
-    return dict(zip(STATE_NAMES, out, strict=True))
+    return dict(zip(names, out, strict=True))
 
 
 def measured_csf_sod1_ng_ml(

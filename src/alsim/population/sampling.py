@@ -69,6 +69,8 @@ def _sample_parameter_values(
     values: dict[str, FloatArray] = {}
     for name in parameters:
         p = parameters[name]
+        if p.block != "biomarker":
+            continue
         eta = rng.standard_normal(n_patients) * p.omega
         if p.variability == "lognormal":
             values[name] = p.value * np.exp(eta)
