@@ -25,8 +25,7 @@ def simulate(
         bool, typer.Option("--overwrite", help="Replace a non-empty --out directory.")
     ] = False,
 ) -> None:
-    """Simulate a trial design; write ADSL and ADLB (Parquet, CSV, SAS XPT), a NONMEM dataset,
-    report.html and a manifest."""
+    """Simulate a design; write ADaM tables (Parquet, CSV, XPT), NONMEM data, report, manifest."""
     with user_errors():
         _run(design_file, replicates, seed, out, overwrite)
 
@@ -41,12 +40,15 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
     from alsim.errors import AlsimError
     from alsim.io import (
         atomic_output_dir,
+        build_adqs,
         build_adsl,
+        build_adtte,
         build_bds,
         check_output_dir,
         write_json,
         write_table,
     )
+    from alsim.io.adam import QS_PARAM_LABELS, TTE_PARAM_LABELS
     from alsim.io.manifest import build_manifest
     from alsim.io.nonmem import build_nonmem
     from alsim.io.xpt import write_xpt_tables
@@ -60,7 +62,7 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
         raise AlsimError(f"--seed must be >= 0, got {seed}")
     check_output_dir(out, overwrite=overwrite)
     started = time.perf_counter()
-    adsl, adlb, nonmem = [], [], []
+    adsl, adlb, nonmem, adqs, adtte = [], [], [], [], []
     with Progress(
         TextColumn("[bold]simulating"),
         BarColumn(),
@@ -76,12 +78,19 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
             adsl.append(build_adsl(sim))
             adlb.append(build_bds(sim))
             nonmem.append(build_nonmem(sim))
+            if design.has_progression:
+                adqs.append(build_adqs(sim))
+                adtte.append(build_adtte(sim))
             progress.advance(task, n)
     simulated = time.perf_counter()
     tables = {
         "adsl": pd.concat(adsl, ignore_index=True),
         "adlb": pd.concat(adlb, ignore_index=True),
     }
+    if any(e in QS_PARAM_LABELS for e in design.endpoints):
+        tables["adqs"] = pd.concat(adqs, ignore_index=True)
+    if any(e in TTE_PARAM_LABELS for e in design.endpoints):
+        tables["adtte"] = pd.concat(adtte, ignore_index=True)
     with atomic_output_dir(out, overwrite=overwrite) as staging:
         for name, frame in tables.items():
             write_table(frame, staging, name)

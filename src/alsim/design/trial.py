@@ -14,7 +14,12 @@ from alsim.population.sampling import PopulationSpec
 
 MAX_PATIENTS_PER_TRIAL = 100_000
 MAX_STUDY_DAY = 20 * 365
-Endpoint = Literal["CSFSOD1", "PLNFL", "CSFNFL"]
+Endpoint = Literal["CSFSOD1", "PLNFL", "CSFNFL", "ALSFRSR", "SVCPP", "HHDMEGA", "DTHPV"]
+BIOMARKER_ENDPOINTS = ("CSFSOD1", "PLNFL", "CSFNFL")
+CLINICAL_ENDPOINTS = ("ALSFRSR", "SVCPP", "HHDMEGA")
+TIME_TO_EVENT_ENDPOINTS = ("DTHPV",)
+FASTER_STRATUM = "FASTER"
+SLOWER_STRATUM = "SLOWER"
 
 
 class _Frozen(BaseModel):
@@ -84,6 +89,59 @@ class Visit(_Frozen):
     day: int = Field(ge=1, le=MAX_STUDY_DAY)
 
 
+class FasterRule(_Frozen):
+    """The faster-progression stratum rule: A4V-like variants, or a pre-study ALSFRS-R slope
+    (48 - ALSFRS-R)/(months since onset) at or above `prestudy_slope_per_month`.
+
+    VALOR defined faster progression from SOD1 variant type and the pre-randomisation slope
+    (evidence valor_faster_definition); its numeric cut-offs are not public, so the default of
+    0.9 points/month is an assumption, to be varied in sensitivity analyses.
+    """
+
+    a4v_is_faster: bool = True
+    prestudy_slope_per_month: float = Field(0.9, gt=0, le=48)
+
+
+class Eligibility(_Frozen):
+    """Entry criteria checked on generated candidates before they fill a stratum."""
+
+    min_alsfrsr: float = Field(0.0, ge=0, le=48)
+    max_alsfrsr: float = Field(48.0, ge=0, le=48)
+    min_svc_pct: float = Field(0.0, ge=0, le=150)
+
+    @model_validator(mode="after")
+    def _range(self) -> "Eligibility":
+        if self.min_alsfrsr > self.max_alsfrsr:
+            raise ValueError(
+                f"min_alsfrsr ({self.min_alsfrsr}) must be <= max_alsfrsr ({self.max_alsfrsr})"
+            )
+        return self
+
+
+class Extension(_Frozen):
+    """An open-label extension: from `start_day` everyone who enters gets `arm_label` (TRT02P).
+
+    `entry_fraction` is the share of randomised patients expected to enter; it is applied as the
+    probability of entering among patients still in the study (alive, not withdrawn) at
+    `start_day`, scaled up by the share of patients lost before it in the replicate.
+    """
+
+    start_day: int = Field(ge=2, le=MAX_STUDY_DAY)
+    arm_label: str = Field(min_length=1, max_length=40)
+    dose_mg: float = Field(ge=0, le=1000)
+    regimen: Regimen
+    entry_fraction: float = Field(1.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _doses_in_extension(self) -> "Extension":
+        if self.regimen.loading_days[0] < self.start_day:
+            raise ValueError(
+                f"regimen.loading_days must start on or after start_day ({self.start_day}), "
+                f"got {self.regimen.loading_days[0]}"
+            )
+        return self
+
+
 class TrialDesign(_Frozen):
     """A complete, validated trial design; see `designs/*.yaml` for the templates."""
 
@@ -99,6 +157,9 @@ class TrialDesign(_Frozen):
     primary_visit: str
     dropout_per_year: float = Field(0.0, ge=0, le=5)
     population: PopulationSpec = PopulationSpec()
+    faster_rule: FasterRule | None = None
+    eligibility: Eligibility | None = None
+    extension: Extension | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrialDesign":
@@ -139,7 +200,33 @@ class TrialDesign(_Frozen):
                 f"primary_visit {self.primary_visit!r} must be a post-baseline visit; "
                 f"allowed: {', '.join(names[1:])}"
             )
+        if self.faster_rule is not None:
+            groups = tuple(g.name for g in self.randomization.groups)
+            if self.randomization.unit != "stratum" or groups != (FASTER_STRATUM, SLOWER_STRATUM):
+                raise ValueError(
+                    f"faster_rule needs randomization.unit 'stratum' with groups "
+                    f"[{FASTER_STRATUM}, {SLOWER_STRATUM}] in that order, got "
+                    f"{self.randomization.unit!r} with {list(groups)}"
+                )
+        if self.extension is not None:
+            last_dose = self.regimen.dose_days[-1]
+            if self.extension.start_day <= last_dose or self.extension.start_day > days[-1]:
+                raise ValueError(
+                    f"extension.start_day must come after the last randomised dose (day "
+                    f"{last_dose}) and not after the last visit (day {days[-1]}), got "
+                    f"{self.extension.start_day}"
+                )
         return self
+
+    @property
+    def has_progression(self) -> bool:
+        """Whether the design needs the disease-progression model (clinical endpoints)."""
+        return any(e in CLINICAL_ENDPOINTS or e in TIME_TO_EVENT_ENDPOINTS for e in self.endpoints)
+
+    @property
+    def visit_endpoints(self) -> tuple[str, ...]:
+        """Endpoints measured at visits (all but time-to-event ones), in design order."""
+        return tuple(e for e in self.endpoints if e not in TIME_TO_EVENT_ENDPOINTS)
 
     @property
     def n_patients(self) -> int:

@@ -1,4 +1,6 @@
-"""ADaM-like tables from a simulated trial: ADSL (one row per subject) and BDS tables (ADLB).
+"""ADaM-like tables from a simulated trial: ADSL (one row per subject), BDS tables (ADLB for
+biomarkers, ADQS for function: ALSFRS-R, vital capacity, strength) and ADTTE (time to death or
+permanent ventilation).
 
 Column names follow CDISC ADaM; REPLICATE is alsim's addition so many simulated trials can live in
 one file. These layouts are a contract: extend them, never rename.
@@ -14,6 +16,12 @@ PARAM_LABELS = {
     "PLNFL": "Plasma neurofilament light (pg/mL)",
     "CSFNFL": "CSF neurofilament light (pg/mL)",
 }
+QS_PARAM_LABELS = {
+    "ALSFRSR": "ALSFRS-R total score (0-48)",
+    "SVCPP": "Slow vital capacity (% predicted)",
+    "HHDMEGA": "Handheld dynamometry megascore",
+}
+TTE_PARAM_LABELS = {"DTHPV": "Time to death or permanent ventilation (days from Day 1)"}
 ADSL_KEYS = ["STUDYID", "REPLICATE", "USUBJID"]
 BDS_KEYS = ["STUDYID", "REPLICATE", "USUBJID", "PARAMCD", "AVISITN"]
 
@@ -48,11 +56,66 @@ def build_adsl(sim: TrialSimulation) -> pd.DataFrame:
     )
     for name, values in sim.parameters.items():
         frame[name.upper()] = values.reshape(-1)
+    if sim.has_events:
+        event = sim.event_day <= sim.censor_day
+        end = np.where(event, sim.event_day, sim.censor_day)
+        stopped = event | (sim.censor_day < last_visit_day)
+        frame["EOSSTT"] = np.where(stopped, "DISCONTINUED", "COMPLETED").reshape(-1)
+        frame["EOSDY"] = np.where(stopped, np.floor(end), last_visit_day).reshape(-1)
+        frame["DTHPVFL"] = np.where(event, "Y", "").reshape(-1)
+        for name, values in sim.covariates.items():
+            frame[name.upper()] = values.reshape(-1)
+    if sim.extension_entered.size and design.extension is not None:
+        frame["TRT02P"] = np.where(sim.extension_entered, design.extension.arm_label, "").reshape(
+            -1
+        )
     return frame
 
 
 def build_bds(sim: TrialSimulation) -> pd.DataFrame:
     """Lab-style BDS (ADLB): observed biomarker records, baseline = the Day 1 pre-dose value."""
+    return _bds(sim, PARAM_LABELS)
+
+
+def build_adqs(sim: TrialSimulation) -> pd.DataFrame:
+    """Questionnaire/function BDS (ADQS): ALSFRS-R totals (integers 0-48), slow vital capacity and
+    HHD megascore, laid out like ADLB; empty when the design has none of them."""
+    return _bds(sim, QS_PARAM_LABELS)
+
+
+def build_adtte(sim: TrialSimulation) -> pd.DataFrame:
+    """Time-to-event table (ADTTE): PARAMCD DTHPV, AVAL in days from Day 1, CNSR 1 = censored."""
+    design = sim.design
+    n_rep, n_pat = sim.n_replicates, sim.n_patients
+    if not sim.has_events:
+        return pd.DataFrame(columns=[*ADSL_KEYS, "TRT01P", "PARAMCD", "PARAM", "AVAL", "CNSR"])
+    arm_labels = np.array(design.arm_labels, dtype=object)
+    group_names = np.array([g.name for g in design.randomization.groups], dtype=object)
+    event = sim.event_day <= sim.censor_day
+    end_day = np.where(event, sim.event_day, sim.censor_day)
+    last_visit_day = float(sim.visit_days[-1])
+    reason = np.where(
+        event,
+        "DEATH OR PERMANENT VENTILATION",
+        np.where(sim.censor_day >= last_visit_day, "END OF FOLLOW-UP", "WITHDRAWN"),
+    )
+    return pd.DataFrame(
+        {
+            "STUDYID": design.study_id,
+            "REPLICATE": np.repeat(sim.replicate, n_pat),
+            "USUBJID": np.tile(usubjid(design.study_id, n_pat), n_rep),
+            "TRT01P": np.tile(arm_labels[sim.arm_index], n_rep),
+            "STRATUM": np.tile(group_names[sim.group_index], n_rep),
+            "PARAMCD": "DTHPV",
+            "PARAM": TTE_PARAM_LABELS["DTHPV"],
+            "AVAL": (end_day - 1.0).reshape(-1),
+            "CNSR": np.where(event, 0, 1).astype(np.int64).reshape(-1),
+            "EVNTDESC": reason.reshape(-1),
+        }
+    )
+
+
+def _bds(sim: TrialSimulation, labels: dict[str, str]) -> pd.DataFrame:
     design = sim.design
     n_rep, n_pat = sim.n_replicates, sim.n_patients
     n_vis = sim.visit_days.size
@@ -61,6 +124,8 @@ def build_bds(sim: TrialSimulation) -> pd.DataFrame:
     ids = usubjid(design.study_id, n_pat)
     pieces = []
     for paramcd, values in sim.observed.items():
+        if paramcd not in labels:
+            continue
         base = np.broadcast_to(values[:, :, :1], values.shape)
         post = np.arange(n_vis)[None, None, :] > 0
         chg = np.where(post, values - base, np.nan)
@@ -71,7 +136,7 @@ def build_bds(sim: TrialSimulation) -> pd.DataFrame:
                 "USUBJID": np.tile(np.repeat(ids, n_vis), n_rep),
                 "TRT01P": np.tile(np.repeat(arm_labels[sim.arm_index], n_vis), n_rep),
                 "PARAMCD": paramcd,
-                "PARAM": PARAM_LABELS[paramcd],
+                "PARAM": labels[paramcd],
                 "AVISIT": np.tile(visit_names, n_rep * n_pat),
                 "AVISITN": np.tile(np.arange(n_vis), n_rep * n_pat),
                 "ADY": np.tile(sim.visit_days, n_rep * n_pat),
@@ -84,6 +149,8 @@ def build_bds(sim: TrialSimulation) -> pd.DataFrame:
             }
         )
         pieces.append(piece[piece["AVAL"].notna()])
+    if not pieces:
+        return pd.DataFrame(columns=[*BDS_KEYS, "AVAL"])
     return pd.concat(pieces, ignore_index=True).sort_values(
         BDS_KEYS, kind="stable", ignore_index=True
     )

@@ -12,7 +12,7 @@ from alsim.design.events import dose_events
 from alsim.simulate.trial import TrialSimulation
 
 DOSE_CMT = 1
-DVID = {"CSFSOD1": 1, "PLNFL": 2, "CSFNFL": 3}
+DVID = {"CSFSOD1": 1, "PLNFL": 2, "CSFNFL": 3, "ALSFRSR": 4, "SVCPP": 5, "HHDMEGA": 6}
 COLUMNS = [
     "REPLICATE",
     "ID",

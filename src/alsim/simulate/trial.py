@@ -5,7 +5,7 @@ depend on how many replicates run, in which chunk, or on which worker. Within a 
 solved once for all replicates and patients together.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,7 +14,14 @@ from alsim.design.trial import TrialDesign
 from alsim.errors import AlsimError
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
 from alsim.model.system import DoseSchedule, solve
+from alsim.population.progression import DiseaseCourse, stack_courses
 from alsim.population.sampling import Population, sample_population
+from alsim.simulate.progression import (
+    SOLVE_CHUNK_PATIENTS,
+    clinical_outcomes,
+    output_grid_days,
+    sample_course,
+)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -33,7 +40,14 @@ RESIDUAL_SD_PARAMETER = {
 @dataclass(frozen=True, slots=True)
 class TrialSimulation:
     """Replicates of one trial. Patient arrays are (replicate, patient); endpoint arrays are
-    (replicate, patient, time) over the design's visits, NaN where a visit was missed (dropout)."""
+    (replicate, patient, time) over the design's visits, NaN where a visit was missed (dropout,
+    death, or not entering an extension).
+
+    For designs with clinical endpoints: `event_day` is the study day of death or permanent
+    ventilation (inf if none within follow-up), `censor_day` the last day of follow-up,
+    `extension_entered` who entered the open-label extension, and `covariates` the disease-course
+    covariates (pre-study slope, months since onset, baseline ALSFRS-R, in-study slope, ...).
+    """
 
     design: TrialDesign
     seed: int
@@ -48,6 +62,15 @@ class TrialSimulation:
     visit_days: IntArray
     true_values: dict[str, FloatArray]
     observed: dict[str, FloatArray]
+    event_day: FloatArray = field(default_factory=lambda: np.empty((0, 0)))
+    censor_day: FloatArray = field(default_factory=lambda: np.empty((0, 0)))
+    extension_entered: BoolArray = field(default_factory=lambda: np.empty((0, 0), dtype=bool))
+    covariates: dict[str, FloatArray] = field(default_factory=dict)
+
+    @property
+    def has_events(self) -> bool:
+        """Whether time to death or permanent ventilation was simulated."""
+        return self.event_day.size > 0
 
     @property
     def n_replicates(self) -> int:
@@ -104,6 +127,8 @@ def simulate_trial(
     populations: list[Population] = []
     noise: list[FloatArray] = []
     dropout: list[FloatArray] = []
+    courses: list[DiseaseCourse] = []
+    entry_draws: list[FloatArray] = []
     for r in replicates:
         rng = replicate_rng(seed, int(r))
         populations.append(sample_population(design.population, parameters, n_patients, rng))
@@ -113,24 +138,63 @@ def simulate_trial(
             dropout.append(1.0 + np.asarray(rng.exponential(mean_days, n_patients), np.float64))
         else:
             dropout.append(np.full(n_patients, np.inf))
+        if design.has_progression:
+            # drawn after every biomarker draw of the replicate
+            courses.append(sample_course(design, parameters, rng))
+            entry_draws.append(np.asarray(rng.random(n_patients), dtype=np.float64))
     age, male, a4v, individual = _stack(populations)
     z = np.stack(noise)
     dropout_day = np.stack(dropout)
+    course: dict[str, FloatArray] = {}
+    if design.has_progression:
+        course = dict(stack_courses(courses))
+        a4v = course["a4v"].astype(bool)
+        individual["plasma_nfl_base_pg_ml"] = course["plasma_nfl_base_pg_ml"]
+        for name in courses[0].parameters:
+            individual[name] = np.stack([c.parameters[name] for c in courses])
 
     dose_days = np.array(design.regimen.dose_days, dtype=np.float64)
     arm_dose_mg = np.array([arm.dose_mg for arm in design.arms])[arm_index]
     amount_mg = np.where(
         dose_days[None, None, :] < dropout_day[:, :, None], arm_dose_mg[None, :, None], 0.0
     )
+    if design.extension is not None:
+        # every patient still in the study is dosed; who really entered is decided afterwards
+        # (non-entrants and the dead are not observed after the extension starts)
+        ext_days = np.array(design.extension.regimen.dose_days, dtype=np.float64)
+        ext_mg = np.where(
+            ext_days[None, None, :] < dropout_day[:, :, None], design.extension.dose_mg, 0.0
+        )
+        dose_days = np.concatenate([dose_days, ext_days])
+        amount_mg = np.concatenate([amount_mg, ext_mg], axis=2)
     flat = {name: values.reshape(-1) for name, values in individual.items()}
-    trajectories = solve(
-        flat,
-        DoseSchedule(t_days=dose_days - 1.0, amount_mg=amount_mg.reshape(-1, dose_days.size)),
-        visit_days.astype(np.float64) - 1.0,
-    )
+    visit_t = visit_days.astype(np.float64) - 1.0
+    if design.has_progression:
+        grid_t, visit_position = output_grid_days(visit_t)
+        flat_amount = amount_mg.reshape(-1, dose_days.size)
+        pieces = []
+        for start in range(0, flat_amount.shape[0], SOLVE_CHUNK_PATIENTS):
+            sl = slice(start, start + SOLVE_CHUNK_PATIENTS)
+            pieces.append(
+                solve(
+                    {k: v[sl] for k, v in flat.items()},
+                    DoseSchedule(t_days=dose_days - 1.0, amount_mg=flat_amount[sl]),
+                    grid_t,
+                )
+            )
+        sod1 = np.concatenate([t.sod1_protein[:, visit_position] for t in pieces])
+        nfl = np.concatenate([t.nfl[:, visit_position] for t in pieces])
+        effect_time = np.concatenate([t.effect_time_days for t in pieces])
+    else:
+        trajectories = solve(
+            flat,
+            DoseSchedule(t_days=dose_days - 1.0, amount_mg=amount_mg.reshape(-1, dose_days.size)),
+            visit_t,
+        )
+        sod1, nfl = trajectories.sod1_protein, trajectories.nfl
     shape = (n_replicates, n_patients, visit_days.size)
-    p = trajectories.sod1_protein.reshape(shape)
-    n = trajectories.nfl.reshape(shape)
+    p = sod1.reshape(shape)
+    n = nfl.reshape(shape)
     f_cns = individual["f_cns"][:, :, None]
     plasma_nfl = individual["plasma_nfl_base_pg_ml"][:, :, None] * n
     true_values = {
@@ -139,13 +203,30 @@ def simulate_trial(
         "CSFNFL": plasma_nfl * individual["csf_plasma_nfl_ratio"][:, :, None],
     }
     observed_visit = visit_days[None, None, :] <= dropout_day[:, :, None]
+    clinical = None
+    if design.has_progression:
+        clinical = clinical_outcomes(
+            design,
+            individual=individual,
+            course=course,
+            effect_time_days=effect_time.reshape(n_replicates, n_patients, -1),
+            grid_days=grid_t,
+            visit_position=visit_position,
+            visit_days=visit_days,
+            dropout_day=dropout_day,
+            entry_draw=np.stack(entry_draws),
+            z=z,
+        )
+        observed_visit = clinical.observed_visit
     observed: dict[str, FloatArray] = {}
     for k, endpoint in enumerate(endpoints):
+        if endpoint not in RESIDUAL_SD_PARAMETER:
+            continue
         sigma = individual[RESIDUAL_SD_PARAMETER[endpoint]][:, :, None]
         noisy = true_values[endpoint] * np.exp(sigma * z[:, k])
         observed[endpoint] = np.where(observed_visit, noisy, np.nan)
 
-    return TrialSimulation(
+    simulation = TrialSimulation(
         design=design,
         seed=seed,
         replicate=replicates,
@@ -157,6 +238,19 @@ def simulate_trial(
         parameters=individual,
         dropout_day=dropout_day,
         visit_days=visit_days,
-        true_values={k: true_values[k] for k in endpoints},
+        true_values={k: true_values[k] for k in endpoints if k in true_values},
         observed=observed,
+    )
+    if clinical is None:
+        return simulation
+    true_values.update(clinical.true_values)
+    observed.update(clinical.observed)
+    return replace(
+        simulation,
+        true_values={k: true_values[k] for k in endpoints if k in true_values},
+        observed={k: observed[k] for k in endpoints if k in observed},
+        event_day=clinical.event_day,
+        censor_day=clinical.censor_day,
+        extension_entered=clinical.extension_entered,
+        covariates={k: v for k, v in course.items() if k != "event_threshold"},
     )

@@ -1,0 +1,169 @@
+"""The clinical half of a trial simulation: disease course, function, vital capacity, strength,
+death or permanent ventilation, and the open-label extension.
+
+Called by `simulate_trial` for designs with clinical endpoints; every random number it uses is
+drawn after the biomarker simulation's own draws of the same replicate.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from alsim.design.trial import TrialDesign
+from alsim.model.parameters import ParameterSet
+from alsim.model.progression import (
+    cumulative_hazard,
+    event_time_days,
+    hhd_megascore,
+    latent_course,
+    log_hazard_per_day,
+    observe_alsfrsr,
+    score_from_latent,
+    svc_pct,
+)
+from alsim.population.progression import (
+    DiseaseCourse,
+    Eligibility,
+    FasterProgressionRule,
+    sample_stratified_courses,
+)
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+HAZARD_GRID_DAYS = 7.0
+SOLVE_CHUNK_PATIENTS = 20_000
+
+
+def sample_course(
+    design: TrialDesign, parameters: ParameterSet, rng: np.random.Generator
+) -> DiseaseCourse:
+    """The disease course of each patient, ordered like `design.allocation()` (group, then arm)."""
+    sizes = [sum(g.n_per_arm.values()) for g in design.randomization.groups]
+    rule = None
+    if design.faster_rule is not None:
+        rule = FasterProgressionRule(
+            a4v_is_faster=design.faster_rule.a4v_is_faster,
+            prestudy_slope_per_month=design.faster_rule.prestudy_slope_per_month,
+        )
+    else:
+        sizes = [sum(sizes)]
+    criteria = design.eligibility
+    eligibility = (
+        Eligibility()
+        if criteria is None
+        else Eligibility(
+            min_alsfrsr=criteria.min_alsfrsr,
+            max_alsfrsr=criteria.max_alsfrsr,
+            min_svc_pct=criteria.min_svc_pct,
+        )
+    )
+    return sample_stratified_courses(
+        parameters,
+        sizes,
+        a4v_fraction=design.population.a4v_fraction,
+        rule=rule,
+        eligibility=eligibility,
+        rng=rng,
+    )
+
+
+def output_grid_days(visit_t_days: FloatArray) -> tuple[FloatArray, NDArray[np.int64]]:
+    """Model output times (days since Day 1): a weekly hazard grid plus every visit, and the
+    position of each visit in it."""
+    t_end = float(visit_t_days[-1])
+    grid = np.union1d(np.arange(0.0, t_end + 1e-9, HAZARD_GRID_DAYS), visit_t_days)
+    return grid, np.searchsorted(grid, visit_t_days).astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicalOutcomes:
+    """True and observed clinical values (replicate, patient, visit) and the event times."""
+
+    true_values: dict[str, FloatArray]
+    observed: dict[str, FloatArray]
+    event_day: FloatArray
+    censor_day: FloatArray
+    extension_entered: BoolArray
+    observed_visit: BoolArray
+
+
+def clinical_outcomes(
+    design: TrialDesign,
+    *,
+    individual: Mapping[str, FloatArray],
+    course: Mapping[str, FloatArray],
+    effect_time_days: FloatArray,
+    grid_days: FloatArray,
+    visit_position: NDArray[np.int64],
+    visit_days: NDArray[np.int64],
+    dropout_day: FloatArray,
+    entry_draw: FloatArray,
+    z: FloatArray,
+) -> ClinicalOutcomes:
+    """Function, capacity, strength and survival from the effective disease time Z(t).
+
+    Shapes: `individual` and `course` arrays (replicate, patient); `effect_time_days`
+    (replicate, patient, grid); `z` standard normals in
+    the order of `design.endpoints`, shaped (replicate, endpoint, patient, visit).
+    """
+    n_rep, n_pat = dropout_day.shape
+    u0 = np.log(course["alsfrsr_baseline"] / (48.0 - course["alsfrsr_baseline"])).reshape(-1)
+    slope_per_day = course["slope_per_month"].reshape(-1) / (365.25 / 12.0)
+    f0 = course["alsfrsr_baseline"].reshape(-1)
+    dx = f0 * (48.0 - f0) / (48.0 * slope_per_day)
+    u = latent_course(u0, dx, effect_time_days.reshape(n_rep * n_pat, -1))
+    log_h = log_hazard_per_day(
+        u,
+        individual["hazard_mid_per_year"].reshape(-1)[:, None],
+        individual["hazard_stage_exponent"].reshape(-1)[:, None],
+    )
+    cum = cumulative_hazard(grid_days, log_h)
+    event_day = 1.0 + event_time_days(grid_days, cum, course["event_threshold"].reshape(-1))
+    event_day = event_day.reshape(n_rep, n_pat)
+
+    last_day = float(visit_days[-1])
+    end_day = np.minimum(dropout_day, last_day)
+    entered = np.zeros((n_rep, n_pat), dtype=bool)
+    if design.extension is not None:
+        start = float(design.extension.start_day)
+        in_study = (dropout_day >= start) & (event_day > start)
+        share = np.maximum(in_study.mean(axis=1, keepdims=True), 1e-12)
+        p_enter = np.minimum(1.0, design.extension.entry_fraction / share)
+        entered = in_study & (entry_draw < p_enter)
+        end_day = np.where(entered, end_day, np.minimum(end_day, start))
+    censor_day = end_day
+    observed_visit = (visit_days[None, None, :] <= end_day[:, :, None]) & (
+        visit_days[None, None, :] < event_day[:, :, None]
+    )
+
+    shape = (n_rep, n_pat, visit_days.size)
+    score = score_from_latent(u[:, visit_position]).reshape(shape)
+
+    def per_patient(name: str) -> FloatArray:
+        return individual[name][:, :, None]
+
+    svc = svc_pct(score, per_patient("svc_full_pct"), per_patient("svc_per_alsfrsr_point"))
+    hhd = hhd_megascore(score, per_patient("hhd_full"), per_patient("hhd_exponent"))
+    true_values = {"ALSFRSR": score, "SVCPP": svc, "HHDMEGA": hhd}
+    observed: dict[str, FloatArray] = {}
+    for k, endpoint in enumerate(design.endpoints):
+        if endpoint == "ALSFRSR":
+            value = observe_alsfrsr(score, z[:, k], per_patient("sigma_alsfrsr"))
+        elif endpoint == "SVCPP":
+            value = np.maximum(svc + per_patient("sigma_svc") * z[:, k], 0.0)
+        elif endpoint == "HHDMEGA":
+            value = np.maximum(hhd + per_patient("sigma_hhd") * z[:, k], 0.0)
+        else:
+            continue
+        observed[endpoint] = np.where(observed_visit, value, np.nan)
+    return ClinicalOutcomes(
+        true_values={k: v for k, v in true_values.items() if k in observed},
+        observed=observed,
+        event_day=event_day,
+        censor_day=censor_day,
+        extension_entered=entered,
+        observed_visit=observed_visit,
+    )
