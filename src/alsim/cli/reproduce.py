@@ -55,6 +55,8 @@ def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> 
             cells = comparison_cells(row)
             table.add_row(*(cells[i] for i in shown))
         console.print(table)
+        for note in result.notes:
+            console.print(f"note: {note}", highlight=False)
     with atomic_output_dir(out, overwrite=overwrite) as staging:
         write_reproduction(staging, results, DEFAULT_PARAMETERS)
         manifest = build_manifest(

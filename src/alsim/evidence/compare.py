@@ -13,11 +13,27 @@ from numpy.typing import NDArray
 
 from alsim.analysis.change import PercentChangeResult, percent_change_by_arm
 from alsim.errors import EvidenceError
+from alsim.evidence import protocol
 from alsim.evidence.records import evidence
 from alsim.simulate.trial import TrialSimulation
 
 FloatArray = NDArray[np.float64]
-Quantity = Literal["pct_change_diff", "mean_pct_change", "geo_mean_pct_change"]
+Quantity = Literal[
+    "pct_change_diff",
+    "mean_pct_change",
+    "geo_mean_pct_change",
+    "ancova_lsmean_change",
+    "ancova_diff",
+    "ancova_mi_lsmean_change",
+    "ancova_mi_diff",
+    "joint_rank_p",
+    "gmr_to_baseline",
+    "gmr_ratio",
+    "gmr_diff_pct",
+    "cox_hr",
+    "event_pct",
+    "extension_entered_n",
+]
 QUANTITY_LABELS: dict[str, str] = {
     "pct_change_diff": "difference in mean % change vs control",
     "mean_pct_change": "mean % change from baseline",
@@ -25,6 +41,27 @@ QUANTITY_LABELS: dict[str, str] = {
     "ae_incidence": "% of patients with the adverse event",
     "ae_risk_difference": "adverse-event risk difference vs control (pp)",
     "ae_patients": "patients with the adverse event",
+    "ancova_lsmean_change": "adjusted mean change from baseline (ANCOVA, observed cases)",
+    "ancova_diff": "difference in adjusted mean change vs control (ANCOVA, observed cases)",
+    "ancova_mi_lsmean_change": "adjusted mean change from baseline (ANCOVA, multiple imputation)",
+    "ancova_mi_diff": "difference in adjusted mean change vs control (ANCOVA, multiple imputation)",
+    "joint_rank_p": "p-value of the joint rank test (death or permanent ventilation, then "
+    "ALSFRS-R; multiple imputation)",
+    "gmr_to_baseline": "adjusted geometric mean ratio to baseline",
+    "gmr_ratio": "ratio of adjusted GMRs vs control",
+    "gmr_diff_pct": "difference in GMRs vs control (% reduction)",
+    "cox_hr": "hazard ratio of death or permanent ventilation vs control (Cox)",
+    "event_pct": "% of patients who died or needed permanent ventilation",
+    "extension_entered_n": "patients entering the open-label extension",
+}
+PROTOCOL_QUANTITIES = frozenset(QUANTITY_LABELS) - {
+    "pct_change_diff",
+    "mean_pct_change",
+    "geo_mean_pct_change",
+    "ae_incidence",
+    "ae_risk_difference",
+    "ae_patients",
+    "extension_entered_n",
 }
 
 
@@ -38,6 +75,8 @@ class Target:
     arm: str
     evidence: str | None = None
     label: str = ""
+    population: str = "ITT"
+    tolerance: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,35 +144,111 @@ def _pick(result: PercentChangeResult, target: Target) -> FloatArray:
     return values
 
 
-def simulated_values(sim: TrialSimulation, target: Target) -> FloatArray:
+def _protocol_analysis(
+    sim: TrialSimulation, target: Target, n_imputations: int
+) -> "protocol.ArmContrast":
+    q = target.quantity
+    if q.startswith("ancova_mi"):
+        return protocol.change_ancova(
+            sim, target.paramcd, target.visit, target.population, n_imputations=n_imputations
+        )
+    if q.startswith("ancova"):
+        return protocol.change_ancova(sim, target.paramcd, target.visit, target.population)
+    if q == "joint_rank_p":
+        return protocol.joint_rank(
+            sim, target.visit, target.population, n_imputations=n_imputations
+        )
+    if q.startswith("gmr"):
+        return protocol.gmr_ancova(sim, target.paramcd, target.visit, target.population)
+    return protocol.cox_death_or_ventilation(sim, target.visit, target.population)
+
+
+def _pick_protocol(result: "protocol.ArmContrast", target: Target, control_arm: str) -> FloatArray:
+    q = target.quantity
+    if q in {"ancova_lsmean_change", "ancova_mi_lsmean_change", "gmr_to_baseline", "event_pct"}:
+        return result.control if target.arm == control_arm else result.treated
+    if q == "joint_rank_p":
+        return result.p_value
+    if q == "gmr_diff_pct":
+        values: FloatArray = 100.0 * (1.0 - result.contrast)
+        return values
+    return result.contrast
+
+
+def _entered(sim: TrialSimulation) -> FloatArray:
+    if sim.extension_entered.size == 0:
+        raise EvidenceError(f"{sim.design.study_id} has no open-label extension")
+    values: FloatArray = sim.extension_entered.sum(axis=1).astype(np.float64)
+    return values
+
+
+def simulated_values(
+    sim: TrialSimulation, target: Target, *, n_imputations: int = protocol.DEFAULT_IMPUTATIONS
+) -> FloatArray:
     """The target's estimate in every replicate, shaped (replicate,)."""
+    if target.quantity == "extension_entered_n":
+        return _entered(sim)
+    if target.quantity in PROTOCOL_QUANTITIES:
+        return _pick_protocol(
+            _protocol_analysis(sim, target, n_imputations), target, sim.design.control_arm
+        )
     return _pick(_change_at(sim, target.paramcd, target.visit), target)
 
 
-def compare(study: str, sim: TrialSimulation) -> list[ComparisonRow]:
+def compare(
+    study: str, sim: TrialSimulation, *, n_imputations: int = protocol.DEFAULT_IMPUTATIONS
+) -> list[ComparisonRow]:
     """Every target and prediction of `study`, simulated (median, 2.5-97.5%) vs published.
 
     A published CI is met when the simulated median lies inside it; a published value without a
-    CI is met when it lies inside the simulated 2.5-97.5% range.
+    CI is met when it lies within the target's `tolerance` of the simulated median, or, without a
+    tolerance, inside the simulated 2.5-97.5% range. An evidence record whose value is a gap
+    (null) makes the row a prediction that still names the record.
     """
     targets, predictions = study_targets(study)
     rows = []
     analysed: dict[tuple[str, str], PercentChangeResult] = {}
+    protocol_results: dict[tuple[str, str, str, str], protocol.ArmContrast] = {}
     for target in (*targets, *predictions):
-        key = (target.paramcd, target.visit)
-        if key not in analysed:
-            analysed[key] = _change_at(sim, *key)
-        values = _pick(analysed[key], target)
-        median, low, high = (float(q) for q in np.nanquantile(values, [0.5, 0.025, 0.975]))
+        if target.quantity == "extension_entered_n":
+            values = _entered(sim)
+        elif target.quantity in PROTOCOL_QUANTITIES:
+            kind = target.quantity.split("_")[0]
+            if target.quantity.startswith("ancova_mi"):
+                kind = "ancova_mi"
+            if target.quantity in {"cox_hr", "event_pct"}:
+                kind = "cox"
+            pkey = (kind, target.paramcd, target.visit, target.population)
+            if pkey not in protocol_results:
+                protocol_results[pkey] = _protocol_analysis(sim, target, n_imputations)
+            values = _pick_protocol(protocol_results[pkey], target, sim.design.control_arm)
+        else:
+            key = (target.paramcd, target.visit)
+            if key not in analysed:
+                analysed[key] = _change_at(sim, *key)
+            values = _pick(analysed[key], target)
+        if np.all(np.isnan(values)):
+            median = low = high = float("nan")
+        else:
+            median, low, high = (float(q) for q in np.nanquantile(values, [0.5, 0.025, 0.975]))
         published = ci_low = ci_high = None
         inside: bool | None = None
         criterion, source, tier = "prediction (no published value)", "", ""
         name = target.label or f"{target.paramcd} {QUANTITY_LABELS[target.quantity]}"
-        if target.evidence is not None:
+        if target.population != "ITT":
+            name = f"{name} ({target.population.lower()} progression)"
+        if target.evidence is not None and evidence(target.evidence).value is None:
+            record = evidence(target.evidence)
+            source, tier, name = record.source, record.verification_tier, record.id
+            criterion = "prediction (published value not available: a gap in the evidence)"
+        elif target.evidence is not None:
             record = evidence(target.evidence)
             published = record.numeric_value
             source, tier, name = record.source, record.verification_tier, record.id
-            if record.has_ci:
+            if target.tolerance is not None and not record.has_ci:
+                criterion = f"simulated median within {target.tolerance:g} of published value"
+                inside = bool(abs(median - published) <= target.tolerance)
+            elif record.has_ci:
                 ci_low, ci_high = record.ci_low, record.ci_high
                 criterion = "simulated median inside published 95% CI"
                 inside = bool(

@@ -23,6 +23,36 @@ class StudyReproduction:
     n_replicates: int
     seconds: float
     sim: TrialSimulation | None = None
+    notes: tuple[str, ...] = ()
+
+
+# Studies whose simulation is long (years of follow-up): `reproduce` runs at most this many
+# replicates of them, and says so in its notes.
+MAX_REPLICATES_BY_STUDY = {"ole": 200}
+
+
+def study_notes(design: TrialDesign, parameters: ParameterSet) -> tuple[str, ...]:
+    """What a reader must know about the clinical results of `design`: its assumptions."""
+    if not design.has_progression:
+        return ()
+    effect = parameters["t_half_effect_days"]
+    low, high = effect.sensitivity or (effect.value, effect.value)
+    notes = [
+        f"Clinical effects depend on the effect-compartment half-life "
+        f"({effect.value:.0f} days), which the week-28 data identify only weakly: it is an "
+        f"ASSUMPTION fitted to the faster-stratum ALSFRS-R result; explore {low:.0f}-{high:.0f} "
+        "days before relying on long-term predictions.",
+        "Trial entrants' in-study ALSFRS-R slope relative to natural history "
+        f"(in_study_slope_factor = {parameters.value('in_study_slope_factor'):.2f}) is fitted to "
+        "the faster-stratum placebo change; the A4V share and the faster-progression cut-off "
+        "are design ASSUMPTIONS (not public).",
+    ]
+    if design.extension is not None:
+        notes.append(
+            "Open-label extension results are predictions: placebo patients become the "
+            "delayed-start arm, tofersen patients the early-start arm."
+        )
+    return tuple(notes)
 
 
 def available_studies() -> tuple[str, ...]:
@@ -46,6 +76,15 @@ def reproduce_study(
     """Simulate `study`'s template and compare every target with its published value."""
     design = load_template(study)
     start = time.perf_counter()
+    notes = study_notes(design, parameters)
+    cap = MAX_REPLICATES_BY_STUDY.get(study)
+    if cap is not None and n_replicates > cap:
+        notes = (
+            *notes,
+            f"Run with {cap} replicates (asked {n_replicates}): years of follow-up make each "
+            "replicate slow.",
+        )
+        n_replicates = cap
     sim = simulate_trial(design, n_replicates=n_replicates, seed=seed, parameters=parameters)
     rows = tuple(compare(study, sim))
     return StudyReproduction(
@@ -56,4 +95,5 @@ def reproduce_study(
         n_replicates=n_replicates,
         seconds=time.perf_counter() - start,
         sim=sim,
+        notes=notes,
     )

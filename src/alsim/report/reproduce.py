@@ -14,7 +14,8 @@ _CRITERIA = (
     "Simulated: median and 2.5-97.5% range over replicates of the trial. Published numbers come "
     "from the evidence file with their source. 'Met' means the simulated median lies inside the "
     "published 95% CI, or, where no CI is published, the published value lies inside the "
-    "simulated range. Rows marked 'prediction' have no published value to compare with."
+    "simulated range (or within the stated tolerance of the simulated median). Rows marked "
+    "'prediction' have no published value to compare with."
 )
 
 
@@ -40,6 +41,7 @@ def write_reproduction(
             "title": r.design.title,
             "replicates": r.n_replicates,
             "seed": r.seed,
+            "notes": list(r.notes),
             "rows": [row.to_dict() for row in r.rows],
         }
         for r in results
@@ -47,12 +49,22 @@ def write_reproduction(
     paths = [write_json(document, directory / "comparison.json")]
     markdown = "".join(
         f"## {r.design.title}\n\n{r.n_replicates} replicates, seed {r.seed}.\n\n"
-        f"{comparison_markdown(r.rows)}\n"
+        + "".join(f"- {note}\n" for note in r.notes)
+        + ("\n" if r.notes else "")
+        + f"{comparison_markdown(r.rows)}\n"
         for r in results
     )
     paths.append(directory / "comparison.md")
     paths[-1].write_text(f"# alsim: simulated vs published\n\n{_CRITERIA}\n\n{markdown}", "utf-8")
-    sections = [_study_section(r) for r in results]
+    sections = []
+    for r in results:
+        sections.append(_study_section(r))
+        if r.notes:
+            sections.append(
+                Section(
+                    title=f"{r.design.title}: assumptions", note=" ".join(r.notes), content_html=""
+                )
+            )
     sections.append(parameter_section(parameters))
     page = render_page("alsim: simulated vs published", _CRITERIA, sections)
     paths.append(directory / "report.html")
