@@ -86,9 +86,12 @@ def rubin_pool(
     m = q.shape[0]
     if m < 2:
         raise AnalysisError(f"Rubin's rules need at least 2 imputations, got {m}")
-    qbar = q.mean(axis=0)
-    ubar = u.mean(axis=0)
-    b = q.var(axis=0, ddof=1)
+    # reduce over a contiguous last axis: the summation order, and so every bit of the result,
+    # is then the same however many replicates are pooled together (chunking never shows)
+    q_last = np.ascontiguousarray(np.moveaxis(q, 0, -1))
+    qbar = q_last.mean(axis=-1)
+    ubar = np.ascontiguousarray(np.moveaxis(u, 0, -1)).mean(axis=-1)
+    b = q_last.var(axis=-1, ddof=1)
     t = ubar + (1 + 1 / m) * b
     with np.errstate(invalid="ignore", divide="ignore"):
         lam = np.maximum((1 + 1 / m) * b / t, 1e-4)

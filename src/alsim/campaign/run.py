@@ -38,6 +38,7 @@ TRUTH_PATIENTS = 5_000
 TRUTH_REPLICATE = 10**12
 MAX_WORKERS = 256
 FINGERPRINT_FILE = "campaign.json"
+SCHEDULER_TIMEOUT = "10s"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -228,7 +229,7 @@ def _dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
     with ExitStack() as stack:
         if scheduler is not None:
             try:
-                client = stack.enter_context(Client(scheduler, timeout="10s"))  # type: ignore[no-untyped-call]
+                client = stack.enter_context(Client(scheduler, timeout=SCHEDULER_TIMEOUT))  # type: ignore[no-untyped-call]
             except (OSError, TimeoutError) as exc:
                 raise CampaignError(
                     f"cannot reach the Dask scheduler at {scheduler}: {exc}"
@@ -239,7 +240,7 @@ def _dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # any free port: never warns that 8787 is taken
                 )
             )
             client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]

@@ -175,6 +175,7 @@ def _write_report(summary: "pd.DataFrame", out: Path, study_id: str) -> Path | N
     """report.html: the power curves (when `alsim.report.power_curve_figure` is available) and the
     summary table; None when the report helpers are not available."""
     import html
+    import importlib
 
     from alsim.io.output import write_text_atomic
 
@@ -184,13 +185,21 @@ def _write_report(summary: "pd.DataFrame", out: Path, study_id: str) -> Path | N
         return None
     sections = []
     try:
-        from alsim.report import power_curve_figure  # type: ignore[attr-defined]
+        power_section = getattr(
+            importlib.import_module("alsim.report.pages"), "power_section", None
+        )
     except ImportError:
-        power_curve_figure = None
-    if power_curve_figure is not None:
-        figure = power_curve_figure(summary)
-        content = figure if isinstance(figure, str) else getattr(figure, "to_html", str)()
-        sections.append(Section("Power curves", "", str(content)))
+        power_section = None
+    drug = summary[summary["effect"] == "drug"]
+    if power_section is not None and len(drug):
+        frame = drug.rename(columns={"analysis": "endpoint", "rejection_rate": "power"}).assign(
+            design_point=drug["label"], mc_se=drug["rejection_mcse"]
+        )
+        varied = [c for c in ("n_total", "duration_weeks") if frame[c].nunique() > 1]
+        x = "design_point"
+        if len(varied) == 1 and frame[varied[0]].nunique() == frame["label"].nunique():
+            x = varied[0]
+        sections.append(power_section(frame, x=x, x_label=x.replace("_", " ")))
     sections.append(
         Section(
             "Operating characteristics",

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,9 +70,7 @@ def write_json(document: Mapping[str, Any], target: Path) -> Path:
 
 def _atomic_target(target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    os.close(fd)
-    return Path(name)
+    return target.with_name(f".{target.name}.{os.getpid()}-{uuid.uuid4().hex[:12]}.partial")
 
 
 def write_parquet_atomic(frame: pd.DataFrame, target: Path) -> Path:
