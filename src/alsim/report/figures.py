@@ -9,6 +9,7 @@ returns a Figure; none simulates anything.
 import base64
 import io
 import math
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -403,10 +404,14 @@ def forest_figure(rows: Sequence[ComparisonRow]) -> Figure:
                 )
             ax.set_yticks(y, [f"{r.arm} · {r.visit.title()}  [{r.target}]" for r in facet])
             ax.set_ylim(-0.7, n - 0.3)
-            ax.axvline(0, color="#888888", linewidth=0.8)
-            title = ENDPOINT_TITLE.get(paramcd, paramcd)
-            ax.set_title(f"{title}: {QUANTITY_LABELS.get(quantity, quantity)}", loc="left")
-            ax.set_xlabel(_forest_unit(quantity))
+            reference = FOREST_REFERENCE.get(quantity)
+            if reference is not None:
+                ax.axvline(reference, color="#888888", linewidth=0.8)
+            title = (
+                f"{ENDPOINT_TITLE.get(paramcd, paramcd)}: {QUANTITY_LABELS.get(quantity, quantity)}"
+            )
+            ax.set_title(textwrap.fill(title, 95), loc="left")
+            ax.set_xlabel(_forest_unit(paramcd, quantity))
             ax.grid(axis="y", visible=False)
         _shared_legend(figure, list(axes))
     return figure
@@ -418,12 +423,46 @@ def _forest_label(inside: bool | None) -> str:
     return "simulated: criterion met" if inside else "simulated: criterion NOT met"
 
 
-def _forest_unit(quantity: str) -> str:
-    if quantity == "pct_change_diff":
-        return "difference vs control in % change from baseline (percentage points)"
-    if "pct" in quantity:
-        return "% change from baseline"
-    return "value in the endpoint's units"
+#: Where "no effect" / "no change" sits on each statistic's axis (none: no reference line).
+FOREST_REFERENCE = {
+    "gmr_to_baseline": 1.0,
+    "gmr_ratio": 1.0,
+    "cox_hr": 1.0,
+    "pct_change_diff": 0.0,
+    "mean_pct_change": 0.0,
+    "geo_mean_pct_change": 0.0,
+    "ancova_diff": 0.0,
+    "ancova_mi_diff": 0.0,
+    "ancova_lsmean_change": 0.0,
+    "ancova_mi_lsmean_change": 0.0,
+    "gmr_diff_pct": 0.0,
+    "ae_risk_difference": 0.0,
+}
+ENDPOINT_UNIT = {
+    "ALSFRSR": "ALSFRS-R points",
+    "SVCPP": "% predicted SVC",
+    "HHDMEGA": "HHD megascore",
+}
+
+
+def _forest_unit(paramcd: str, quantity: str) -> str:
+    if quantity in ("gmr_to_baseline", "gmr_ratio"):
+        return "ratio (1 = no change)"
+    if quantity == "cox_hr":
+        return "hazard ratio (1 = no difference)"
+    if quantity == "joint_rank_p":
+        return "p-value"
+    if quantity in ("ae_patients", "extension_entered_n"):
+        return "patients"
+    if quantity in ("pct_change_diff", "ae_risk_difference"):
+        return "percentage points"
+    if quantity == "gmr_diff_pct":
+        return "% reduction vs control"
+    if "pct" in quantity or quantity == "ae_incidence":
+        return "%"
+    if quantity.startswith("ancova"):
+        return ENDPOINT_UNIT.get(paramcd, "endpoint units")
+    return "value"
 
 
 # ------------------------------------------------------------------------- power

@@ -223,7 +223,7 @@ def study_html(study: StudyFigures, *, forest: bool = True) -> str:
             figure_html(
                 early_delayed_figure(
                     study.trajectories,
-                    clinical or biomarkers,
+                    [*clinical, *(p for p in ("PLNFL",) if study.has(p))] or biomarkers,
                     early_arm=pair[0],
                     delayed_arm=pair[1],
                     extension_start_day=ext_day,
