@@ -40,6 +40,21 @@ def test_simulate_writes_contract_files_and_same_seed_gives_identical_files(tmp_
                 np.testing.assert_allclose(parquet[column], csv[column], rtol=1e-12)
             else:
                 assert (parquet[column].fillna("") == csv[column].fillna("")).all(), column
+    adae = pd.read_parquet(a / "adae.parquet")
+    assert list(adae.columns[:11]) == [
+        "STUDYID",
+        "REPLICATE",
+        "USUBJID",
+        "TRT01P",
+        "AEDECOD",
+        "AEBODSYS",
+        "ASTDY",
+        "AESER",
+        "AESEV",
+        "AREL",
+        "AEACN",
+    ]
+    assert (adae[adae.TRT01P == "PLACEBO"].AREL == "NOT RELATED").all()
     manifest = json.loads((a / "manifest.json").read_text())
     assert manifest["seed"] == 9 and manifest["replicates"] == 3
     assert len(manifest["designs"]["233AS101-B"]["sha256"]) == 64

@@ -48,6 +48,7 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
         write_json,
         write_table,
     )
+    from alsim.io.adae import build_adae
     from alsim.io.adam import QS_PARAM_LABELS, TTE_PARAM_LABELS
     from alsim.io.manifest import build_manifest
     from alsim.io.nonmem import build_nonmem
@@ -62,7 +63,7 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
         raise AlsimError(f"--seed must be >= 0, got {seed}")
     check_output_dir(out, overwrite=overwrite)
     started = time.perf_counter()
-    adsl, adlb, nonmem, adqs, adtte = [], [], [], [], []
+    adsl, adlb, nonmem, adqs, adtte, adae = [], [], [], [], [], []
     with Progress(
         TextColumn("[bold]simulating"),
         BarColumn(),
@@ -78,6 +79,7 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
             adsl.append(build_adsl(sim))
             adlb.append(build_bds(sim))
             nonmem.append(build_nonmem(sim))
+            adae.append(build_adae(sim))
             if design.has_progression:
                 adqs.append(build_adqs(sim))
                 adtte.append(build_adtte(sim))
@@ -91,6 +93,7 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
         tables["adqs"] = pd.concat(adqs, ignore_index=True)
     if any(e in TTE_PARAM_LABELS for e in design.endpoints):
         tables["adtte"] = pd.concat(adtte, ignore_index=True)
+    tables["adae"] = pd.concat(adae, ignore_index=True)
     with atomic_output_dir(out, overwrite=overwrite) as staging:
         for name, frame in tables.items():
             write_table(frame, staging, name)

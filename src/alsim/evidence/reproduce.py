@@ -7,6 +7,7 @@ from alsim.design.templates import STUDY_TEMPLATES, load_template
 from alsim.design.trial import TrialDesign
 from alsim.errors import EvidenceError
 from alsim.evidence.compare import ComparisonRow, compare
+from alsim.evidence.safety import safety_rows
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
 from alsim.simulate.trial import TrialSimulation, simulate_trial
 
@@ -86,7 +87,7 @@ def reproduce_study(
         )
         n_replicates = cap
     sim = simulate_trial(design, n_replicates=n_replicates, seed=seed, parameters=parameters)
-    rows = tuple(compare(study, sim))
+    rows = (*compare(study, sim), *safety_rows(study, sim))
     return StudyReproduction(
         study=study,
         design=design,

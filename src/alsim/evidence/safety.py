@@ -15,7 +15,8 @@ from alsim.analysis.safety import risk_difference
 from alsim.calibrate.safety import TERM_SOURCES, arm_incidences
 from alsim.evidence.compare import ComparisonRow
 from alsim.evidence.records import EvidenceRecord, evidence
-from alsim.simulate.adverse_events import AdverseEvents
+from alsim.simulate.adverse_events import AdverseEvents, truncate_follow_up
+from alsim.simulate.trial import TrialSimulation
 
 INCIDENCE_MARGIN_PP = 3.0
 SERIOUS_NEURO_RECORD = "valor_neuro_sae_randomized"
@@ -156,6 +157,67 @@ def compare_safety(
             published_ci_high=None,
             criterion="published count inside simulated 95% range",
             inside=bool(low <= record.numeric_value <= high),
+            source=record.source,
+            verification_tier=record.verification_tier,
+        )
+    )
+    return rows
+
+
+OLE_SERIOUS_RECORD = "valor_ole_neuro_sae_pct"
+SAFETY_STUDIES = {"valor": "WEEK 28", "ole": "WEEK 28"}
+WEEK_28_DAY = 197.0
+
+
+def safety_rows(study: str, sim: TrialSimulation) -> list[ComparisonRow]:
+    """The safety comparison of a reproduced study (empty for studies without safety targets).
+
+    VALOR: every week-28 adverse-event record. The extension adds the share of tofersen-treated
+    patients with a serious neurological event over the whole simulated follow-up, beside the
+    published VALOR + extension share; the published data cut's follow-up is not in the
+    evidence, so that row is context, not a test.
+    """
+    events = sim.adverse_events
+    if study not in SAFETY_STUDIES or events is None:
+        return []
+    design = sim.design
+    treated = next(arm.label for arm in design.arms if arm.dose_mg > 0)
+    week28 = truncate_follow_up(events, np.full(events.withdrawal_day.shape, WEEK_28_DAY))
+    rows = compare_safety(
+        study,
+        week28,
+        arm_index=sim.arm_index,
+        arm_labels=design.arm_labels,
+        treated=treated,
+        control=design.control_arm,
+        n_replicates=sim.n_replicates,
+        visit=SAFETY_STUDIES[study],
+    )
+    if design.extension is None:
+        return rows
+    hit = had_event(events, sim.n_replicates, sim.n_patients)
+    serious = np.array([t.serious for t in events.terms])
+    ever_treated = np.isfinite(events.first_dose_day)
+    any_serious = hit[serious].any(axis=0)
+    share = 100 * (any_serious & ever_treated).sum(axis=1) / np.maximum(ever_treated.sum(axis=1), 1)
+    record = evidence(OLE_SERIOUS_RECORD)
+    median, low, high = _quantiles(share.astype(np.float64))
+    rows.append(
+        ComparisonRow(
+            study=study,
+            target=record.id,
+            paramcd="AE",
+            visit=design.visits[-1].name,
+            arm="ever treated with tofersen",
+            quantity="ae_incidence",
+            sim_median=median,
+            sim_low=low,
+            sim_high=high,
+            published=record.numeric_value,
+            published_ci_low=None,
+            published_ci_high=None,
+            criterion="context only: the published data cut's follow-up is not in the evidence",
+            inside=None,
             source=record.source,
             verification_tier=record.verification_tier,
         )

@@ -5,7 +5,7 @@ import pandas as pd
 
 from alsim.io.adam import usubjid
 from alsim.model.adverse_events import SEVERITIES
-from alsim.simulate.adverse_events import AdverseEvents
+from alsim.simulate.trial import TrialSimulation
 
 ADAE_COLUMNS = [
     "STUDYID",
@@ -22,25 +22,21 @@ ADAE_COLUMNS = [
 ]
 
 
-def build_adae(
-    events: AdverseEvents,
-    *,
-    study_id: str,
-    replicates: np.ndarray,
-    arm_labels: tuple[str, ...],
-    arm_index: np.ndarray,
-) -> pd.DataFrame:
-    """Rows sorted by replicate, subject and onset day; `replicates` maps positions to ids."""
-    n_patients = arm_index.shape[0]
+def build_adae(sim: TrialSimulation) -> pd.DataFrame:
+    """Adverse events of every replicate, sorted by replicate, subject and onset study day."""
+    events = sim.adverse_events
+    if events is None:
+        return pd.DataFrame(columns=ADAE_COLUMNS)
+    study_id = sim.design.study_id
     decod = np.array([t.decod for t in events.terms], dtype=object)
     body = np.array([t.body_system for t in events.terms], dtype=object)
     serious = np.array(["Y" if t.serious else "N" for t in events.terms], dtype=object)
     frame = pd.DataFrame(
         {
             "STUDYID": study_id,
-            "REPLICATE": replicates[events.replicate_index],
-            "USUBJID": usubjid(study_id, n_patients)[events.patient],
-            "TRT01P": np.array(arm_labels, dtype=object)[arm_index[events.patient]],
+            "REPLICATE": sim.replicate[events.replicate_index],
+            "USUBJID": usubjid(study_id, sim.n_patients)[events.patient],
+            "TRT01P": np.array(sim.design.arm_labels, dtype=object)[sim.arm_index[events.patient]],
             "AEDECOD": decod[events.term],
             "AEBODSYS": body[events.term],
             "ASTDY": events.onset_day.astype(np.int64),

@@ -23,6 +23,11 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _published(value: float | None) -> str:
+    """A published number as printed: three significant digits, no invented trailing zeros."""
+    return "—" if value is None else f"{value:.3g}"
+
+
 def comparison_cells(row: ComparisonRow) -> tuple[str, ...]:
     """The table cells of one comparison row, as text."""
     simulated = f"{_fmt(row.sim_median)} [{_fmt(row.sim_low)}, {_fmt(row.sim_high)}]"
@@ -30,11 +35,11 @@ def comparison_cells(row: ComparisonRow) -> tuple[str, ...]:
         published = "prediction"
     elif row.published_ci_low is not None:
         published = (
-            f"{_fmt(row.published, 0)} [{_fmt(row.published_ci_low, 0)}, "
-            f"{_fmt(row.published_ci_high, 0)}]"
+            f"{_published(row.published)} [{_published(row.published_ci_low)}, "
+            f"{_published(row.published_ci_high)}]"
         )
     else:
-        published = f"{_fmt(row.published, 0)} (no CI)"
+        published = f"{_published(row.published)} (no CI)"
     met = "—" if row.inside is None else ("yes" if row.inside else "NO")
     statistic = f"{row.paramcd} {QUANTITY_LABELS[row.quantity]}, {row.visit}"
     source = f"{row.source} [{row.verification_tier}]" if row.source else ""

@@ -9,7 +9,7 @@ efficacy numbers of patients who are not withdrawn.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,6 +44,7 @@ class AdverseEvents:
     related: BoolArray
     withdrawal_day: FloatArray
     exposure_years: FloatArray
+    first_dose_day: FloatArray
 
     @property
     def n_events(self) -> int:
@@ -67,23 +68,24 @@ def simulate_adverse_events(
     patient leaves for reasons other than adverse events; `end_day` the last study day.
     """
     terms = tuple(terms)
-    n_rep, n_pat, n_dose = amount_mg.shape
+    n_rep, n_pat, _ = amount_mg.shape
     n_terms = len(terms)
     p_proc = np.array([t.per_procedure_probability for t in terms])
     q_drug = np.array([t.per_100mg_probability for t in terms])
     hazard = np.array([t.per_year_on_drug for t in terms])
     stop = np.array([t.discontinuation_probability for t in terms])
     delay = np.array([t.onset_delay_days for t in terms])
-    severity_cdf = np.cumsum(np.array([t.severity_probabilities for t in terms]), axis=1)
+    severity_cdf = np.cumsum(
+        np.array([t.severity_probabilities for t in terms]).reshape(n_terms, 3), axis=1
+    )
 
-    # Uniform draws per replicate, fixed layout: (dose, term, patient, 4) for dose-driven events
-    # and (term, patient, 4) for the on-drug hazard; columns: event, delay, severity, withdrawal.
-    per_dose = np.empty((n_rep, n_dose, n_terms, n_pat, 4))
-    on_drug = np.empty((n_rep, n_terms, n_pat, 4))
-    for i, r in enumerate(replicates):
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(r), SAFETY_STREAM)))
-        per_dose[i] = rng.random((n_dose, n_terms, n_pat, 4))
-        on_drug[i] = rng.random((n_terms, n_pat, 4))
+    # Each replicate's stream is read in a fixed order: the on-drug hazard draws (term, patient, 4)
+    # first, then (term, patient, 4) per dose; columns: event, delay, severity, withdrawal.
+    rngs = [
+        np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(r), SAFETY_STREAM)))
+        for r in replicates
+    ]
+    on_drug = np.stack([rng.random((n_terms, n_pat, 4)) for rng in rngs])
 
     withdrawal = np.full((n_rep, n_pat), np.inf)
     records: list[tuple[IntArray, ...]] = []
@@ -120,8 +122,9 @@ def simulate_adverse_events(
 
     for d, day in enumerate(dose_days):
         on_study = (day < dropout_day) & (day < withdrawal) & (day <= end_day)
+        per_dose = np.stack([rng.random((n_terms, n_pat, 4)) for rng in rngs])
         for k in range(n_terms):
-            u = per_dose[:, d, k]
+            u = per_dose[:, k]
             drug_risk = q_drug[k] * amount_mg[:, :, d] / 100.0
             risk = 1.0 - (1.0 - p_proc[k]) * (1.0 - drug_risk)
             onset = day + np.floor(u[:, :, 1] * (delay[k] + 1))
@@ -147,7 +150,40 @@ def simulate_adverse_events(
         related=np.concatenate(related) if related else np.empty(0, dtype=bool),
         withdrawal_day=withdrawal,
         exposure_years=exposure_years,
+        first_dose_day=first_dose,
     )
 
 
-__all__ = ["SEVERITIES", "AdverseEvents", "simulate_adverse_events"]
+def truncate_follow_up(events: AdverseEvents, last_day: FloatArray) -> AdverseEvents:
+    """Drop events after each patient's last day of follow-up (death, censoring, not entering an
+    extension) and end exposure there; `last_day` is (replicate, patient)."""
+    keep = events.onset_day <= last_day[events.replicate_index, events.patient]
+    end = np.minimum(
+        last_day, np.where(np.isfinite(events.withdrawal_day), events.withdrawal_day, np.inf)
+    )
+    exposure = np.where(
+        np.isfinite(events.first_dose_day),
+        np.clip(
+            np.minimum(end, events.first_dose_day + events.exposure_years * DAYS_PER_YEAR)
+            - events.first_dose_day,
+            0.0,
+            None,
+        )
+        / DAYS_PER_YEAR,
+        0.0,
+    )
+    return replace(
+        events,
+        replicate_index=events.replicate_index[keep],
+        patient=events.patient[keep],
+        term=events.term[keep],
+        onset_day=events.onset_day[keep],
+        severity=events.severity[keep],
+        withdrew=events.withdrew[keep],
+        related=events.related[keep],
+        withdrawal_day=np.where(events.withdrawal_day <= last_day, events.withdrawal_day, np.inf),
+        exposure_years=exposure,
+    )
+
+
+__all__ = ["SEVERITIES", "AdverseEvents", "simulate_adverse_events", "truncate_follow_up"]

@@ -5,6 +5,7 @@ depend on how many replicates run, in which chunk, or on which worker. Within a 
 solved once for all replicates and patients together.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -12,10 +13,16 @@ from numpy.typing import NDArray
 
 from alsim.design.trial import TrialDesign
 from alsim.errors import AlsimError
+from alsim.model.adverse_events import AdverseEventTerm
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
 from alsim.model.system import DoseSchedule, solve
 from alsim.population.progression import DiseaseCourse, stack_courses
 from alsim.population.sampling import Population, sample_population
+from alsim.simulate.adverse_events import (
+    AdverseEvents,
+    simulate_adverse_events,
+    truncate_follow_up,
+)
 from alsim.simulate.progression import (
     SOLVE_CHUNK_PATIENTS,
     clinical_outcomes,
@@ -47,6 +54,8 @@ class TrialSimulation:
     ventilation (inf if none within follow-up), `censor_day` the last day of follow-up,
     `extension_entered` who entered the open-label extension, and `covariates` the disease-course
     covariates (pre-study slope, months since onset, baseline ALSFRS-R, in-study slope, ...).
+    `adverse_events` holds every replicate's adverse events; `dropout_day` already includes
+    withdrawals they caused, so efficacy data stop from the withdrawal day.
     """
 
     design: TrialDesign
@@ -66,6 +75,7 @@ class TrialSimulation:
     censor_day: FloatArray = field(default_factory=lambda: np.empty((0, 0)))
     extension_entered: BoolArray = field(default_factory=lambda: np.empty((0, 0), dtype=bool))
     covariates: dict[str, FloatArray] = field(default_factory=dict)
+    adverse_events: AdverseEvents | None = None
 
     @property
     def has_events(self) -> bool:
@@ -112,8 +122,18 @@ def simulate_trial(
     seed: int,
     parameters: ParameterSet = DEFAULT_PARAMETERS,
     first_replicate: int = 0,
+    adverse_event_terms: Sequence[AdverseEventTerm] | None = None,
 ) -> TrialSimulation:
-    """Simulate replicates `first_replicate .. first_replicate + n_replicates - 1` of `design`."""
+    """Simulate replicates `first_replicate .. first_replicate + n_replicates - 1` of `design`.
+
+    `adverse_event_terms` defaults to the table calibrated to the evidence
+    (`alsim.calibrate.safety`); pass `()` to simulate no adverse events.
+    """
+    if adverse_event_terms is None:
+        # imported here: the calibration reads the evidence package, which itself uses simulate
+        from alsim.calibrate.safety import default_adverse_event_terms
+
+        adverse_event_terms = default_adverse_event_terms()
     if not 1 <= n_replicates <= MAX_REPLICATES:
         raise AlsimError(f"replicates must be 1..{MAX_REPLICATES}, got {n_replicates}")
     if seed < 0 or first_replicate < 0:
@@ -167,6 +187,17 @@ def simulate_trial(
         )
         dose_days = np.concatenate([dose_days, ext_days])
         amount_mg = np.concatenate([amount_mg, ext_mg], axis=2)
+    adverse_events = simulate_adverse_events(
+        adverse_event_terms,
+        dose_days.astype(np.int64),
+        amount_mg,
+        dropout_day,
+        float(visit_days[-1]),
+        seed=seed,
+        replicates=replicates,
+    )
+    dropout_day = np.minimum(dropout_day, adverse_events.withdrawal_day)
+    amount_mg = np.where(dose_days[None, None, :] < dropout_day[:, :, None], amount_mg, 0.0)
     flat = {name: values.reshape(-1) for name, values in individual.items()}
     visit_t = visit_days.astype(np.float64) - 1.0
     if design.has_progression:
@@ -240,6 +271,7 @@ def simulate_trial(
         visit_days=visit_days,
         true_values={k: true_values[k] for k in endpoints if k in true_values},
         observed=observed,
+        adverse_events=adverse_events,
     )
     if clinical is None:
         return simulation
@@ -253,4 +285,7 @@ def simulate_trial(
         censor_day=clinical.censor_day,
         extension_entered=clinical.extension_entered,
         covariates={k: v for k, v in course.items() if k != "event_threshold"},
+        adverse_events=truncate_follow_up(
+            adverse_events, np.minimum(clinical.censor_day, clinical.event_day)
+        ),
     )
