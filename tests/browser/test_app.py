@@ -104,5 +104,8 @@ def test_report_page_renders_its_figures(browser: Any, artifacts: Path, tmp_path
     assert images.count() == 4
     for i in range(images.count()):
         assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+    page.screenshot(path=str(artifacts / "report_top.png"))
+    page.locator("figure img").nth(3).scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "report_forest.png"))
     page.screenshot(path=str(artifacts / "report.png"), full_page=True)
     page.close()

@@ -311,7 +311,7 @@ def main() -> None:
         st.table(
             {
                 "Arm": list(design.arm_labels),
-                "Dose (mg)": [a.dose_mg for a in design.arms],
+                "Dose (mg)": [f"{a.dose_mg:g}" for a in design.arms],
                 "N": [design.arm_sizes()[a] for a in design.arm_labels],
             }
         )

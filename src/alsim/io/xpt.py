@@ -50,6 +50,13 @@ VARIABLE_LABELS = {
     "CNSR": "Censor",
     "EVNTDESC": "Event or Censoring Description",
     "STARTDT": "Time to Event Origin Date",
+    "AEDECOD": "Dictionary-Derived Term",
+    "AEBODSYS": "Body System or Organ Class",
+    "ASTDY": "Analysis Start Relative Day",
+    "AESER": "Serious Event",
+    "AESEV": "Severity/Intensity",
+    "AREL": "Analysis Causality",
+    "AEACN": "Action Taken with Study Treatment",
 }
 DATASET_LABELS = {
     "ADSL": "Subject-Level Analysis Dataset",
