@@ -133,3 +133,45 @@ def test_power_curve_figure_takes_a_tidy_frame() -> None:
     assert "<img" in power_section(frame).content_html
     with pytest.raises(ValueError, match="mc_se"):
         power_curve_figure(frame.drop(columns="mc_se"))
+
+
+def test_published_gmr_sits_on_the_geometric_trajectory_as_percent_change() -> None:
+    from alsim.evidence.compare import ComparisonRow
+    from alsim.report.figures import trajectory_figure
+
+    summary = pd.DataFrame(
+        {
+            "PARAMCD": "PLNFL",
+            "STAT": "geo_mean_pct_change",
+            "ARM": ["PLACEBO", "PLACEBO", "TOFERSEN 100 MG", "TOFERSEN 100 MG"],
+            "AVISITN": [0, 1, 0, 1],
+            "AVISIT": ["BASELINE", "WEEK 28", "BASELINE", "WEEK 28"],
+            "ADY": [1, 197, 1, 197],
+            "MEDIAN": [0.0, 10.0, 0.0, -50.0],
+            "LOW": [0.0, 5.0, 0.0, -55.0],
+            "HIGH": [0.0, 15.0, 0.0, -45.0],
+            "N_REPLICATES": 10,
+        }
+    )
+    row = ComparisonRow(
+        study="valor",
+        target="x",
+        paramcd="PLNFL",
+        visit="WEEK 28",
+        arm="TOFERSEN 100 MG",
+        quantity="gmr_to_baseline",
+        sim_median=0.5,
+        sim_low=0.45,
+        sim_high=0.55,
+        published=0.45,
+        published_ci_low=0.40,
+        published_ci_high=0.51,
+        criterion="",
+        inside=True,
+        source="",
+        verification_tier="",
+    )
+    figure = trajectory_figure(summary, ["PLNFL"], rows=[row])
+    diamonds = [line for line in figure.axes[0].lines if line.get_marker() == "D"]
+    assert len(diamonds) == 1
+    assert diamonds[0].get_ydata()[0] == pytest.approx(-55.0)

@@ -35,7 +35,7 @@ from alsim.report.figures import (
     png_bytes,
     trajectory_figure,
 )
-from alsim.report.pages import StudyFigures
+from alsim.report.pages import StudyFigures, itt_rows
 from alsim.report.summaries import BIOMARKERS, CLINICAL
 
 
@@ -184,7 +184,11 @@ def _figures(run: AppRun, *, compact: bool = False) -> None:
         st.image(
             png_bytes(
                 trajectory_figure(
-                    study.trajectories, shown, rows=run.rows, arms=arms, extension_start_day=ext
+                    study.trajectories,
+                    shown,
+                    rows=itt_rows(run.rows),
+                    arms=arms,
+                    extension_start_day=ext,
                 )
             ),
             caption="Biomarker trajectories: median over replicates, band 2.5-97.5%; "

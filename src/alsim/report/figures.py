@@ -152,21 +152,41 @@ def design_timeline_figure(design: TrialDesign) -> Figure:
 # ----------------------------------------------------------------------- trajectories
 
 
+#: Published within-arm statistics that can sit on a trajectory drawn with another statistic,
+#: with the conversion to the plotted scale.
+_COMPATIBLE: dict[tuple[str, str], Any] = {
+    ("gmr_to_baseline", "geo_mean_pct_change"): lambda v: 100.0 * (v - 1.0),
+    ("ancova_lsmean_change", "mean_change"): lambda v: v,
+    ("ancova_mi_lsmean_change", "mean_change"): lambda v: v,
+}
+
+
 def _published_points(
-    rows: Sequence[ComparisonRow], paramcd: str, visit_days: Mapping[str, int]
+    rows: Sequence[ComparisonRow], paramcd: str, statistic: str, visit_days: Mapping[str, int]
 ) -> list[tuple[str, float, float, float | None, float | None]]:
     """(arm, day, value, ci_low, ci_high) of published within-arm statistics matching the plot."""
-    statistic = ENDPOINT_STATISTIC.get(paramcd)
     points = []
     for row in rows:
-        if row.paramcd != paramcd or row.quantity != statistic or row.published is None:
+        if row.paramcd != paramcd or row.published is None or row.visit not in visit_days:
             continue
-        if row.visit in visit_days:
-            day = float(visit_days[row.visit])
-            points.append(
-                (row.arm, day, row.published, row.published_ci_low, row.published_ci_high)
-            )
+        if row.quantity == statistic:
+            convert = float
+        elif (row.quantity, statistic) in _COMPATIBLE:
+            convert = _COMPATIBLE[(row.quantity, statistic)]
+        else:
+            continue
+        low = None if row.published_ci_low is None else convert(row.published_ci_low)
+        high = None if row.published_ci_high is None else convert(row.published_ci_high)
+        day = float(visit_days[row.visit])
+        points.append((row.arm, day, convert(row.published), low, high))
     return points
+
+
+def _axis_label(paramcd: str, statistic: str) -> str:
+    if statistic == ENDPOINT_STATISTIC.get(paramcd):
+        return ENDPOINT_AXIS_LABEL.get(paramcd, paramcd)
+    words = {"mean_pct_change": "mean % change", "geo_mean_pct_change": "geometric mean % change"}
+    return f"{ENDPOINT_TITLE.get(paramcd, paramcd)}: {words.get(statistic, statistic)}"
 
 
 def trajectory_figure(
@@ -198,7 +218,8 @@ def trajectory_figure(
                 color = colors[arm]
                 ax.fill_between(line["ADY"], line["LOW"], line["HIGH"], color=color, alpha=0.12)
                 ax.plot(line["ADY"], line["MEDIAN"], color=color, marker="o", ms=3, label=arm)
-            points = _published_points(rows, paramcd, visit_days)
+            statistic = str(data["STAT"].iloc[0])
+            points = _published_points(rows, paramcd, statistic, visit_days)
             for k, (arm, day, value, low, high) in enumerate(points):
                 x = day + span * 0.012 * (k - (len(points) - 1) / 2)
                 yerr = None
@@ -231,7 +252,7 @@ def trajectory_figure(
             ax.axhline(0, color="#888888", linewidth=0.8)
             ax.set_title(ENDPOINT_TITLE.get(paramcd, paramcd))
             ax.set_xlabel("Study day")
-            ax.set_ylabel(ENDPOINT_AXIS_LABEL.get(paramcd, paramcd))
+            ax.set_ylabel(_axis_label(paramcd, statistic))
         if not present:
             axes[0].text(0.5, 0.5, "no data", ha="center", va="center", transform=axes[0].transAxes)
         _shared_legend(figure, axes)
@@ -378,30 +399,11 @@ def forest_figure(rows: Sequence[ComparisonRow]) -> Figure:
             n = len(facet)
             y = np.arange(n)[::-1].astype(np.float64)
             for yi, r in zip(y, facet, strict=True):
-                color = {True: INSIDE_COLOR, False: OUTSIDE_COLOR}.get(r.inside, PALETTE[4])  # type: ignore[arg-type]
-                ax.errorbar(
-                    [r.sim_median],
-                    [yi + 0.14],
-                    xerr=[[r.sim_median - r.sim_low], [r.sim_high - r.sim_median]],
-                    fmt="o",
-                    color=color,
-                    capsize=2,
-                    label=_forest_label(r.inside),
-                )
-                assert r.published is not None
-                xerr = None
-                if r.published_ci_low is not None and r.published_ci_high is not None:
-                    xerr = [[r.published - r.published_ci_low], [r.published_ci_high - r.published]]
-                ax.errorbar(
-                    [r.published],
-                    [yi - 0.14],
-                    xerr=xerr,
-                    fmt="D",
-                    color=PUBLISHED_COLOR,
-                    capsize=2,
-                    ms=4,
-                    label="published, 95% CI",
-                )
+                if not np.isfinite([r.sim_median, r.sim_low, r.sim_high]).all():
+                    ax.text(0.01, yi + 0.14, "not simulated", transform=ax.get_yaxis_transform())
+                else:
+                    _forest_simulated(ax, r, yi)
+                _forest_published(ax, r, yi)
             ax.set_yticks(y, [f"{r.arm} · {r.visit.title()}  [{r.target}]" for r in facet])
             ax.set_ylim(-0.7, n - 0.3)
             reference = FOREST_REFERENCE.get(quantity)
@@ -415,6 +417,36 @@ def forest_figure(rows: Sequence[ComparisonRow]) -> Figure:
             ax.grid(axis="y", visible=False)
         _shared_legend(figure, list(axes))
     return figure
+
+
+def _forest_simulated(ax: Axes, r: ComparisonRow, y: float) -> None:
+    color = {True: INSIDE_COLOR, False: OUTSIDE_COLOR}.get(r.inside, PALETTE[4])  # type: ignore[arg-type]
+    ax.errorbar(
+        [r.sim_median],
+        [y + 0.14],
+        xerr=[[r.sim_median - r.sim_low], [r.sim_high - r.sim_median]],
+        fmt="o",
+        color=color,
+        capsize=2,
+        label=_forest_label(r.inside),
+    )
+
+
+def _forest_published(ax: Axes, r: ComparisonRow, y: float) -> None:
+    assert r.published is not None
+    xerr = None
+    if r.published_ci_low is not None and r.published_ci_high is not None:
+        xerr = [[r.published - r.published_ci_low], [r.published_ci_high - r.published]]
+    ax.errorbar(
+        [r.published],
+        [y - 0.14],
+        xerr=xerr,
+        fmt="D",
+        color=PUBLISHED_COLOR,
+        capsize=2,
+        ms=4,
+        label="published, 95% CI",
+    )
 
 
 def _forest_label(inside: bool | None) -> str:

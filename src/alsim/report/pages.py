@@ -11,7 +11,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from alsim.design.trial import TrialDesign
-from alsim.evidence.compare import ComparisonRow
+from alsim.errors import EvidenceError
+from alsim.evidence.compare import ComparisonRow, study_targets
 from alsim.model.parameters import ParameterSet
 from alsim.report.html import Section, render_page
 from alsim.report.summaries import (
@@ -44,9 +45,14 @@ class StudyFigures:
         cls, sim: TrialSimulation, rows: Sequence[ComparisonRow] = ()
     ) -> "StudyFigures":
         """Summaries of a simulation (numpy; fast for thousands of replicates)."""
+        geometric = {
+            r.paramcd: "geo_mean_pct_change"
+            for r in itt_rows(rows)
+            if r.quantity == "gmr_to_baseline" and r.published is not None
+        }
         return cls(
             design=sim.design,
-            trajectories=trajectory_summary(sim),
+            trajectories=trajectory_summary(sim, geometric),
             km=km_summary(tte_frame(sim)) if sim.has_events else pd.DataFrame(),
             rows=tuple(rows),
             n_replicates=sim.n_replicates,
@@ -80,6 +86,21 @@ class StudyFigures:
 
     def has(self, paramcd: str) -> bool:
         return bool((self.trajectories["PARAMCD"] == paramcd).any())
+
+
+def itt_rows(rows: Sequence[ComparisonRow]) -> tuple[ComparisonRow, ...]:
+    """The rows about the whole randomised population (not a progression subgroup): only these
+    belong on the per-arm trajectories."""
+    populations: dict[tuple[str, str], str] = {}
+    for study in {r.study for r in rows}:
+        try:
+            targets, predictions = study_targets(study)
+        except EvidenceError:
+            continue
+        for target in (*targets, *predictions):
+            if target.evidence is not None:
+                populations[(study, target.evidence)] = getattr(target, "population", "ITT")
+    return tuple(r for r in rows if populations.get((r.study, r.target), "ITT") == "ITT")
 
 
 def figure_html(figure: Figure, caption: str, alt: str) -> str:
@@ -166,7 +187,7 @@ def study_html(study: StudyFigures, *, forest: bool = True) -> str:
                 trajectory_figure(
                     study.trajectories,
                     biomarkers,
-                    rows=study.rows,
+                    rows=itt_rows(study.rows),
                     arms=arms,
                     extension_start_day=ext_day,
                 ),
@@ -197,7 +218,7 @@ def study_html(study: StudyFigures, *, forest: bool = True) -> str:
                 trajectory_figure(
                     study.trajectories,
                     clinical,
-                    rows=study.rows,
+                    rows=itt_rows(study.rows),
                     arms=arms,
                     extension_start_day=ext_day,
                 ),

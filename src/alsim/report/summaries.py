@@ -10,7 +10,7 @@ The same tidy frame comes from a `TrialSimulation` (fast, numpy) or from ADaM-li
 the web app draw the same thing.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -94,14 +94,20 @@ def _quantiles(per_replicate: FloatArray) -> tuple[FloatArray, FloatArray, Float
     return q[0], q[1], q[2], count.astype(np.float64)
 
 
-def trajectory_summary(sim: TrialSimulation) -> pd.DataFrame:
-    """Per-arm statistic at every visit of every visit endpoint, summarised over replicates."""
+def trajectory_summary(
+    sim: TrialSimulation, statistics: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Per-arm statistic at every visit of every visit endpoint, summarised over replicates.
+
+    `statistics` overrides `ENDPOINT_STATISTIC` per PARAMCD (e.g. CSF SOD1 as a geometric mean
+    where the publication reports geometric mean ratios)."""
+    chosen = {**ENDPOINT_STATISTIC, **(statistics or {})}
     design = sim.design
     n_arms = len(design.arms)
     onehot = (sim.arm_index[:, None] == np.arange(n_arms)[None, :]).astype(np.float64)
     frames = []
     for paramcd, observed in sim.observed.items():
-        statistic = ENDPOINT_STATISTIC.get(paramcd)
+        statistic = chosen.get(paramcd)
         if statistic is None:
             continue
         per_subject = _per_subject(observed, observed[:, :, :1], statistic)
