@@ -18,7 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alsim.campaign import Campaign, DesignPoint, default_plan, run_plan, set_duration
+from alsim.campaign import (
+    Campaign,
+    DesignPoint,
+    default_plan,
+    run_plan,
+    set_duration,
+    simulate_chunk,
+)
 from alsim.campaign.plan import fit_analysis
 from alsim.campaign.run import _dask_client, pending_tasks
 from alsim.design import load_template
@@ -113,18 +120,32 @@ def scaling(rate: float, min_seconds: float = 30.0) -> None:
     print(f"  identical results for 1 and 2 workers: {'OK' if same else 'FAIL'}")
 
 
+def timed_chunk(*args: object) -> tuple[pd.DataFrame, float, float]:
+    """`simulate_chunk` with its wall and CPU seconds (CPU < wall: the worker waited for a core)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    frame = simulate_chunk(*args)  # type: ignore[arg-type]
+    return frame, time.perf_counter() - wall, time.process_time() - cpu
+
+
 def _dask_timed(campaign: Campaign, out: Path, workers: int) -> tuple[float, float]:
     tasks = [t for t in pending_tasks(campaign, out) if t.path.startswith("chunks/")]
     start = time.perf_counter()
+    wall = cpu = 0.0
     with _dask_client(workers, None) as client:
         started = time.perf_counter() - start
         from dask.distributed import as_completed
 
         from alsim.io.output import write_parquet_atomic
 
-        futures = {client.submit(t.function, *t.args, pure=False): t for t in tasks}
+        futures = {client.submit(timed_chunk, *t.args, pure=False): t for t in tasks}
         for future in as_completed(futures):
-            write_parquet_atomic(future.result(), out / futures[future].path)
+            frame, task_wall, task_cpu = future.result()
+            wall, cpu = wall + task_wall, cpu + task_cpu
+            write_parquet_atomic(frame, out / futures[future].path)
+    print(
+        f"  {workers} worker(s): tasks got {cpu / wall:.0%} of a core while running "
+        f"(below 100%: other processes shared the cores)"
+    )
     return time.perf_counter() - start, started
 
 
