@@ -60,3 +60,10 @@ def test_extension_rows_are_predictions_except_entry() -> None:
     assert [t.evidence for t in targets] == ["ole_entered"]
     assert all(t.evidence is None for t in predictions)
     assert any(t.visit == "WEEK 52" and t.quantity == "ancova_diff" for t in predictions)
+
+
+def test_natural_history_is_set_beside_bali(valor: StudyReproduction) -> None:
+    rows = {r.target: r for r in valor.rows if r.study == "natural_history"}
+    for record_id in ("nh_median_surv_a4v", "nh_median_surv_nona4v", "nh16_alsfrs_slope_a4v"):
+        assert rows[record_id].published == evidence(record_id).numeric_value
+    assert rows["nh_median_surv_a4v"].sim_median < rows["nh_median_surv_nona4v"].sim_median

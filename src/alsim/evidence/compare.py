@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from alsim.analysis.change import PercentChangeResult, percent_change_by_arm
 from alsim.errors import EvidenceError
 from alsim.evidence import protocol
+from alsim.evidence.natural_history import NH_QUANTITIES, natural_history_values
 from alsim.evidence.records import evidence
 from alsim.simulate.trial import TrialSimulation
 
@@ -33,6 +34,8 @@ Quantity = Literal[
     "cox_hr",
     "event_pct",
     "extension_entered_n",
+    "nh_median_survival",
+    "nh_slope_mean",
 ]
 QUANTITY_LABELS: dict[str, str] = {
     "pct_change_diff": "difference in mean % change vs control",
@@ -53,6 +56,8 @@ QUANTITY_LABELS: dict[str, str] = {
     "cox_hr": "hazard ratio of death or permanent ventilation vs control (Cox)",
     "event_pct": "% of patients who died or needed permanent ventilation",
     "extension_entered_n": "patients entering the open-label extension",
+    "nh_median_survival": "natural history: median survival from onset (years)",
+    "nh_slope_mean": "natural history: mean pre-study ALSFRS-R slope (points/month)",
 }
 PROTOCOL_QUANTITIES = frozenset(QUANTITY_LABELS) - {
     "pct_change_diff",
@@ -62,6 +67,8 @@ PROTOCOL_QUANTITIES = frozenset(QUANTITY_LABELS) - {
     "ae_risk_difference",
     "ae_patients",
     "extension_entered_n",
+    "nh_median_survival",
+    "nh_slope_mean",
 }
 
 
@@ -175,6 +182,16 @@ def _pick_protocol(result: "protocol.ArmContrast", target: Target, control_arm: 
     return result.contrast
 
 
+def _natural_history(sim: TrialSimulation, target: Target) -> FloatArray:
+    return natural_history_values(
+        target.quantity,
+        target.arm,
+        seed=sim.seed,
+        replicates=sim.replicate,
+        parameters=sim.parameter_set,
+    )
+
+
 def _entered(sim: TrialSimulation) -> FloatArray:
     if sim.extension_entered.size == 0:
         raise EvidenceError(f"{sim.design.study_id} has no open-label extension")
@@ -188,6 +205,8 @@ def simulated_values(
     """The target's estimate in every replicate, shaped (replicate,)."""
     if target.quantity == "extension_entered_n":
         return _entered(sim)
+    if target.quantity in NH_QUANTITIES:
+        return _natural_history(sim, target)
     if target.quantity in PROTOCOL_QUANTITIES:
         return _pick_protocol(
             _protocol_analysis(sim, target, n_imputations), target, sim.design.control_arm
@@ -212,6 +231,8 @@ def compare(
     for target in (*targets, *predictions):
         if target.quantity == "extension_entered_n":
             values = _entered(sim)
+        elif target.quantity in NH_QUANTITIES:
+            values = _natural_history(sim, target)
         elif target.quantity in PROTOCOL_QUANTITIES:
             kind = target.quantity.split("_")[0]
             if target.quantity.startswith("ancova_mi"):

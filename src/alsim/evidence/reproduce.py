@@ -30,6 +30,8 @@ class StudyReproduction:
 # Studies whose simulation is long (years of follow-up): `reproduce` runs at most this many
 # replicates of them, and says so in its notes.
 MAX_REPLICATES_BY_STUDY = {"ole": 200}
+# The study whose reproduction also sets the untreated natural history beside Bali 2016/2017.
+NATURAL_HISTORY_WITH = "valor"
 
 
 def study_notes(design: TrialDesign, parameters: ParameterSet) -> tuple[str, ...]:
@@ -88,6 +90,8 @@ def reproduce_study(
         n_replicates = cap
     sim = simulate_trial(design, n_replicates=n_replicates, seed=seed, parameters=parameters)
     rows = (*compare(study, sim), *safety_rows(study, sim))
+    if study == NATURAL_HISTORY_WITH:
+        rows = (*rows, *compare("natural_history", sim))
     return StudyReproduction(
         study=study,
         design=design,

@@ -76,6 +76,7 @@ class TrialSimulation:
     extension_entered: BoolArray = field(default_factory=lambda: np.empty((0, 0), dtype=bool))
     covariates: dict[str, FloatArray] = field(default_factory=dict)
     adverse_events: AdverseEvents | None = None
+    parameter_set: ParameterSet = DEFAULT_PARAMETERS
 
     @property
     def has_events(self) -> bool:
@@ -272,6 +273,7 @@ def simulate_trial(
         true_values={k: true_values[k] for k in endpoints if k in true_values},
         observed=observed,
         adverse_events=adverse_events,
+        parameter_set=parameters,
     )
     if clinical is None:
         return simulation
