@@ -45,7 +45,7 @@ def test_app_change_dose_run_compare_and_download(
     first = _run(page, None)
     assert "TOFERSEN 100 MG" in first
     page.get_by_role("button", name="Keep this result as A for comparison").click()
-    page.wait_for_timeout(500)
+    page.get_by_text("Kept as A").wait_for(timeout=TIMEOUT_MS)
 
     dose = page.get_by_label("Dose of TOFERSEN 100 MG (mg)")
     dose.fill("300")
@@ -108,4 +108,21 @@ def test_report_page_renders_its_figures(browser: Any, artifacts: Path, tmp_path
     page.locator("figure img").nth(3).scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "report_forest.png"))
     page.screenshot(path=str(artifacts / "report.png"), full_page=True)
+    page.close()
+
+
+def test_a_long_run_can_be_cancelled(browser: Any, app_url: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.get_by_text("alsim: in-silico trials").wait_for(timeout=TIMEOUT_MS)
+    replicates = page.get_by_label("Replicates")
+    replicates.fill("200")
+    replicates.press("Enter")
+    page.wait_for_timeout(800)
+    page.get_by_role("tab", name="Run and results").click()
+    page.get_by_role("button", name="Run simulation").click()
+    page.get_by_text("simulated 10/200 replicates").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Cancel run").click()
+    page.get_by_text("Run cancelled.").wait_for(timeout=TIMEOUT_MS)
+    assert page.get_by_text("200 replicates of").count() == 0
     page.close()

@@ -213,12 +213,19 @@ def _figures(run: AppRun, *, compact: bool = False) -> None:
         st.image(png_bytes(forest_figure(run.rows)), caption="Simulated vs published")
 
 
+def _cancel() -> None:
+    st.session_state["cancelled"] = True
+
+
+def _keep(run: AppRun) -> None:
+    st.session_state["run_a"] = run
+
+
 def _run_tab(design: TrialDesign, source: str | None, replicates: int, seed: int) -> None:
     left, right = st.columns([1, 1])
     start = left.button("Run simulation", type="primary", key="run")
     left.caption("Changing any input while a run is going stops it.")
-    if right.button("Cancel run", key="cancel"):
-        st.session_state["cancelled"] = True
+    right.button("Cancel run", key="cancel", on_click=_cancel)
     if start:
         st.session_state["cancelled"] = False
         bar = st.progress(0.0, text="starting")
@@ -268,8 +275,10 @@ def _show_run(run: AppRun) -> None:
         f"{run.sim.n_replicates} replicates of {run.design.study_id} "
         f"({run.design.n_patients} patients each) in {run.seconds:.1f} s"
     )
-    if st.button("Keep this result as A for comparison", key="keep"):
-        st.session_state["run_a"] = run
+    # callbacks run before the page does, so a click is kept even if a rerun interrupts the page
+    st.button("Keep this result as A for comparison", key="keep", on_click=_keep, args=(run,))
+    if st.session_state.get("run_a") is run:
+        st.caption("Kept as A: see the Compare tab.")
     st.subheader(f"At {run.design.primary_visit}")
     st.table(primary_table(run))
     _figures(run)
