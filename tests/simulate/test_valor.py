@@ -98,3 +98,17 @@ def test_adam_tables_for_function_and_survival(valor_sim) -> None:  # type: igno
     adsl = build_adsl(valor_sim)
     assert set(adsl["STRATUM"]) == {"FASTER", "SLOWER"}
     assert set(adsl["TRT01P"]) == {"PLACEBO", "TOFERSEN 100 MG"}
+
+
+def test_biomarker_only_designs_do_not_draw_progression_numbers() -> None:
+    """The progression block is drawn only for clinical designs, after every other draw: the
+    Phase 1/2 simulation is the same with or without the progression parameters in the table."""
+    from alsim.model.parameters import PARAMETERS, ParameterSet
+
+    biomarker_only = ParameterSet(tuple(p for p in PARAMETERS if p.block == "biomarker"))
+    phase12 = load_template("phase12")
+    a = simulate_trial(phase12, n_replicates=2, seed=8)
+    b = simulate_trial(phase12, n_replicates=2, seed=8, parameters=biomarker_only)
+    for key in a.observed:
+        np.testing.assert_array_equal(a.observed[key], b.observed[key])
+    np.testing.assert_array_equal(a.dropout_day, b.dropout_day)
