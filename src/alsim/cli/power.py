@@ -150,6 +150,8 @@ def _run(
 
 
 def _print_summary(summary: "pd.DataFrame") -> None:
+    import math
+
     from rich.table import Table
 
     table = Table(title="operating characteristics (estimate +/- Monte Carlo SE)")
@@ -157,15 +159,22 @@ def _print_summary(summary: "pd.DataFrame") -> None:
         table.add_column(
             column, justify="left" if column in ("design point", "analysis") else "right"
         )
+
+    def pm(value: float, mcse: float, sign: str = "") -> str:
+        if not math.isfinite(value):
+            return "n/a"
+        return f"{value:{sign}.3f} +/- {mcse:.3f}"
+
     for row in summary.itertuples(index=False):
         name = f"{row.analysis}{' (primary)' if row.primary else ''}"
         rate_name = "type I" if row.effect == "none" else "power"
+        bias = pm(row.bias, row.bias_mcse, "+")  # type: ignore[arg-type]
         table.add_row(
             str(row.label),
             name,
-            f"{rate_name} {row.rejection_rate:.3f} +/- {row.rejection_mcse:.3f}",
-            f"{row.bias:+.3f} +/- {row.bias_mcse:.3f} ({row.bias_scale})",
-            f"{row.coverage:.3f} +/- {row.coverage_mcse:.3f}",
+            f"{rate_name} {pm(row.rejection_rate, row.rejection_mcse)}",  # type: ignore[arg-type]
+            bias if bias == "n/a" else f"{bias} ({row.bias_scale})",
+            pm(row.coverage, row.coverage_mcse),  # type: ignore[arg-type]
             str(row.n_failed),
         )
     console.print(table)
