@@ -28,3 +28,17 @@ def test_simulate_writes_xpt_and_report(tmp_path: Path) -> None:
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.count('<img src="data:image/png;base64,') == 2  # timeline, biomarkers
     assert "<h3>Biomarkers</h3>" in page
+
+
+def test_reproduce_writes_report_with_figures_and_rerunnable_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    result = runner.invoke(
+        app, ["reproduce", "--study", "phase12", "-r", "3", "-s", "2", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count('<img src="data:image/png;base64,') == 4
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command_line"] == "alsim reproduce --study phase12 --replicates 3 --seed 2"
+    assert manifest["replicates_by_study"] == {"phase12": 3}
+    assert "report" in manifest["timings_s"]

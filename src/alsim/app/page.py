@@ -203,14 +203,20 @@ def _figures(run: AppRun, *, compact: bool = False) -> None:
         )
     if not study.km.empty and not compact:
         st.image(
-            png_bytes(km_figure(study.km, arms=arms)), caption="Death or permanent ventilation"
+            png_bytes(km_figure(study.km, arms=arms)),
+            caption="Death or permanent ventilation",
+            width=760,
         )
     if compact:
         return
     if len({r.arm for r in run.rows if r.quantity == "pct_change_diff"}) >= 2:
-        st.image(png_bytes(dose_response_figure(run.rows, run.design)), caption="Dose-response")
+        st.image(
+            png_bytes(dose_response_figure(run.rows, run.design)),
+            caption="Dose-response",
+            width=760,
+        )
     if any(r.published is not None for r in run.rows):
-        st.image(png_bytes(forest_figure(run.rows)), caption="Simulated vs published")
+        st.image(png_bytes(forest_figure(run.rows)), caption="Simulated vs published", width=960)
 
 
 def _cancel() -> None:

@@ -25,6 +25,8 @@ def reproduce(
 
 
 def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> None:
+    import time
+
     from rich.table import Table
 
     from alsim.errors import AlsimError
@@ -58,6 +60,7 @@ def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> 
         for note in result.notes:
             console.print(f"note: {note}", highlight=False)
     with atomic_output_dir(out, overwrite=overwrite) as staging:
+        started = time.perf_counter()
         write_reproduction(staging, results, DEFAULT_PARAMETERS)
         manifest = build_manifest(
             command="reproduce",
@@ -65,7 +68,16 @@ def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> 
             seed=seed,
             n_replicates=replicates,
             parameters=DEFAULT_PARAMETERS,
-            timings_s={r.study: r.seconds for r in results},
+            timings_s={
+                **{r.study: r.seconds for r in results},
+                "report": time.perf_counter() - started,
+            },
+            extra={
+                "command_line": (
+                    f"alsim reproduce --study {study} --replicates {replicates} --seed {seed}"
+                ),
+                "replicates_by_study": {r.study: r.n_replicates for r in results},
+            },
         )
         write_json(manifest, staging / "manifest.json")
     console.print(f"wrote comparison.json, comparison.md, report.html and manifest.json to {out}")

@@ -337,7 +337,8 @@ def dose_response_figure(
         figure = new_figure(PANEL_WIDTH_IN * 1.4, PANEL_HEIGHT_IN + 0.4)
         ax = figure.subplots()
         doses = np.array([design.arm(r.arm).dose_mg for r in picked], dtype=np.float64)
-        step = 0.02 * (float(doses.max()) if doses.size else 1.0)
+        gaps = np.diff(np.unique(doses))
+        step = 0.12 * float(gaps.min()) if gaps.size else 1.0
         for r, dose in zip(picked, doses, strict=True):
             ax.errorbar(
                 [dose - step],
