@@ -157,8 +157,9 @@ def _sidebar() -> tuple[TrialDesign | None, str | None, int, int]:
         loading_days=loading,
         interval_days=int(interval),
         n_maintenance=int(n_maintenance),
-        n_patients=int(n_patients),
-        ratio=ratio,
+        # re-sizing redistributes the groups, so only when asked (the templates' own counts stay)
+        n_patients=int(n_patients) if n_patients != base.n_patients else None,
+        ratio=ratio if ratio != base.randomization.ratio else None,
         last_day=int(last_day) if last_day != base.visits[-1].day else None,
         dropout_per_year=float(dropout),
         faster_slope_per_month=slope,

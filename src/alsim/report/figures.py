@@ -413,7 +413,7 @@ def forest_figure(rows: Sequence[ComparisonRow]) -> Figure:
             title = (
                 f"{ENDPOINT_TITLE.get(paramcd, paramcd)}: {QUANTITY_LABELS.get(quantity, quantity)}"
             )
-            ax.set_title(textwrap.fill(title, 95), loc="left")
+            ax.set_title(textwrap.fill(title, 62), loc="left")
             ax.set_xlabel(_forest_unit(paramcd, quantity))
             ax.grid(axis="y", visible=False)
         _shared_legend(figure, list(axes))
