@@ -36,8 +36,15 @@ def render_page(title: str, subtitle: str, sections: Sequence[Section]) -> str:
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1><p class='note'>{html.escape(subtitle)}</p>",
     ]
-    for section in sections:
-        parts.append(f"<h2>{html.escape(section.title)}</h2>")
+    anchors = [f"section-{i + 1}" for i in range(len(sections))]
+    if len(sections) > 2:
+        links = "".join(
+            f'<li><a href="#{anchor}">{html.escape(section.title)}</a></li>'
+            for anchor, section in zip(anchors, sections, strict=True)
+        )
+        parts.append(f"<nav><ul>{links}</ul></nav>")
+    for anchor, section in zip(anchors, sections, strict=True):
+        parts.append(f'<h2 id="{anchor}">{html.escape(section.title)}</h2>')
         if section.note:
             parts.append(f"<p class='note'>{html.escape(section.note)}</p>")
         parts.append(section.content_html)
