@@ -7,8 +7,8 @@ soon as it finishes. Replicate ``r`` draws everything from ``SeedSequence(seed, 
 number of workers or the order chunks finish in.
 
 ``DIR/campaign.json`` holds the run's fingerprint (designs, plan, seed, replicates, chunk size,
-truth size): re-running the same command skips finished chunks; a different campaign refuses to
-mix with them.
+truth size, model parameter values, alsim version): re-running the same command skips finished
+chunks; a different campaign refuses to mix with them.
 
 The "true" effect of each design point is the same analysis on one noise-free replicate (true
 biomarker and function values, complete follow-up) of the design scaled to `truth_patients`
@@ -32,6 +32,7 @@ from alsim.campaign.plan import AnalysisPlan, run_plan
 from alsim.design.io import dump_design
 from alsim.design.trial import TrialDesign
 from alsim.io.output import write_parquet_atomic, write_text_atomic
+from alsim.model.parameters import DEFAULT_PARAMETERS
 from alsim.simulate.trial import MAX_REPLICATES, simulate_trial
 
 TRUTH_PATIENTS = 5_000
@@ -103,6 +104,7 @@ class Campaign:
             "grid": [p.label for p in self.points],
             "designs": [dump_design(p.design) for p in self.points],
             "plan": [asdict(a) for a in self.plan],
+            "parameters": DEFAULT_PARAMETERS.to_dict(),
         }
         canonical = json.dumps(document, sort_keys=True)
         document["sha256"] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
