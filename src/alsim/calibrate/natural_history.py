@@ -18,22 +18,13 @@ from scipy.optimize import minimize_scalar
 
 from alsim.evidence.records import evidence
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
-from alsim.model.progression import DAYS_PER_MONTH, DAYS_PER_YEAR
-from alsim.population.progression import DiseaseCourse, sample_candidates
+from alsim.population.progression import (
+    DiseaseCourse,
+    sample_candidates,
+    survival_from_onset_years,
+)
 
 FloatArray = NDArray[np.float64]
-
-
-def survival_from_onset_years(
-    course: DiseaseCourse, hazard_mid_per_year: float, exponent: float
-) -> FloatArray:
-    """Time from symptom onset to death or permanent ventilation without drug, in years."""
-    u0 = course.latent_baseline
-    dx = course.time_scale_days
-    h_entry = hazard_mid_per_year / DAYS_PER_YEAR * np.exp(-exponent * u0)
-    after = dx / exponent * np.log1p(course.event_threshold * exponent / (h_entry * dx))
-    out: FloatArray = (course.months_since_onset * DAYS_PER_MONTH + after) / DAYS_PER_YEAR
-    return out
 
 
 def median_survival_by_class(

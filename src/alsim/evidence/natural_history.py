@@ -11,11 +11,10 @@ for decline, as published.
 import numpy as np
 from numpy.typing import NDArray
 
-from alsim.calibrate.natural_history import survival_from_onset_years
 from alsim.errors import EvidenceError
 from alsim.evidence.records import evidence
 from alsim.model.parameters import ParameterSet
-from alsim.population.progression import sample_candidates
+from alsim.population.progression import sample_candidates, survival_from_onset_years
 from alsim.population.sampling import PopulationSpec
 
 FloatArray = NDArray[np.float64]

@@ -21,6 +21,7 @@ from alsim.model.parameters import ParameterSet
 from alsim.model.progression import (
     ALSFRSR_MAX,
     DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
     latent_from_score,
     logistic_time_scale_days,
     svc_pct,
@@ -278,3 +279,15 @@ def stack_courses(courses: Sequence[DiseaseCourse]) -> Mapping[str, FloatArray]:
         "plasma_nfl_base_pg_ml": np.stack([c.plasma_nfl_base_pg_ml for c in courses]),
         "event_threshold": np.stack([c.event_threshold for c in courses]),
     }
+
+
+def survival_from_onset_years(
+    course: DiseaseCourse, hazard_mid_per_year: float, exponent: float
+) -> FloatArray:
+    """Time from symptom onset to death or permanent ventilation without drug, in years."""
+    u0 = course.latent_baseline
+    dx = course.time_scale_days
+    h_entry = hazard_mid_per_year / DAYS_PER_YEAR * np.exp(-exponent * u0)
+    after = dx / exponent * np.log1p(course.event_threshold * exponent / (h_entry * dx))
+    out: FloatArray = (course.months_since_onset * DAYS_PER_MONTH + after) / DAYS_PER_YEAR
+    return out
