@@ -10,16 +10,16 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 
 
-def injury(
-    p: FloatArray,
+def injury_from_relative(
+    relative_injury: FloatArray,
     t_days: float,
     drift_per_day: FloatArray,
-    gamma: FloatArray,
     k_nfl_per_day: FloatArray,
 ) -> FloatArray:
-    """Relative neuronal injury at `t_days` from SOD1 protein P and the disease drift."""
+    """Injury from the drug-driven relative injury P^gamma and the disease drift at `t_days`."""
     on_trend = (1.0 + drift_per_day / k_nfl_per_day) * np.exp(drift_per_day * t_days)
-    return on_trend * np.maximum(p, 0.0) ** gamma
+    out: FloatArray = on_trend * relative_injury
+    return out
 
 
 def nfl_rate(n: FloatArray, injury_level: FloatArray, k_nfl_per_day: FloatArray) -> FloatArray:

@@ -54,17 +54,42 @@ def _transfer(k_from: FloatArray, k_to: FloatArray, dt_days: float) -> FloatArra
     return np.exp(-k_from * dt_days) * dt_days * phi
 
 
+@dataclass(frozen=True, slots=True)
+class PkStep:
+    """The exact PK propagator over one step length, per patient: each new amount is the old one
+    times its decay factor, plus the share of the step-start CSF amount that arrived."""
+
+    csf_decay: FloatArray
+    tissue_decay: FloatArray
+    plasma_decay: FloatArray
+    csf_to_tissue: FloatArray
+    csf_to_plasma: FloatArray
+
+
+def pk_step(rates: PkRates, dt_days: float) -> PkStep:
+    """Coefficients of the exact solution over `dt_days` with no dose in between."""
+    k_c, k_t, k_p = rates.k_csf_per_day, rates.k_tissue_per_day, rates.k_plasma_per_day
+    return PkStep(
+        csf_decay=np.exp(-k_c * dt_days),
+        tissue_decay=np.exp(-k_t * dt_days),
+        plasma_decay=np.exp(-k_p * dt_days),
+        csf_to_tissue=rates.f_tissue * k_c * _transfer(k_c, k_t, dt_days),
+        csf_to_plasma=(1.0 - rates.f_tissue) * k_c * _transfer(k_c, k_p, dt_days),
+    )
+
+
+def apply_pk_step(state: PkState, step: PkStep) -> PkState:
+    """The state one step later."""
+    return PkState(
+        csf_mg=state.csf_mg * step.csf_decay,
+        tissue_mg=state.tissue_mg * step.tissue_decay + step.csf_to_tissue * state.csf_mg,
+        plasma_mg=state.plasma_mg * step.plasma_decay + step.csf_to_plasma * state.csf_mg,
+    )
+
+
 def propagate_pk(state: PkState, rates: PkRates, dt_days: float) -> PkState:
     """Exact solution of the PK equations over `dt_days` with no dose in between."""
-    k_c, k_t, k_p = rates.k_csf_per_day, rates.k_tissue_per_day, rates.k_plasma_per_day
-    out_csf = k_c * state.csf_mg
-    return PkState(
-        csf_mg=state.csf_mg * np.exp(-k_c * dt_days),
-        tissue_mg=state.tissue_mg * np.exp(-k_t * dt_days)
-        + rates.f_tissue * out_csf * _transfer(k_c, k_t, dt_days),
-        plasma_mg=state.plasma_mg * np.exp(-k_p * dt_days)
-        + (1.0 - rates.f_tissue) * out_csf * _transfer(k_c, k_p, dt_days),
-    )
+    return apply_pk_step(state, pk_step(rates, dt_days))
 
 
 def pk_derivatives(

@@ -11,7 +11,7 @@ FloatArray = NDArray[np.float64]
 
 
 def knockdown(
-    tissue_mg: FloatArray, s_max: FloatArray, ec50_mg: FloatArray, hill: FloatArray
+    tissue_mg: FloatArray, s_max: FloatArray, ec50_mg: FloatArray, hill: FloatArray | float
 ) -> FloatArray:
     """Extra relative mRNA decay S(A) = S_max A^h / (EC50^h + A^h) from tissue tofersen."""
     ratio = np.maximum(tissue_mg, 0.0) / ec50_mg

@@ -17,9 +17,17 @@ from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
 
 from alsim.errors import AlsimError
-from alsim.model.nfl import injury, nfl_rate
+from alsim.model.nfl import injury_from_relative, nfl_rate
 from alsim.model.parameters import DEFAULT_PARAMETERS
-from alsim.model.pk import PkRates, PkState, pk_derivatives, pk_rates, propagate_pk
+from alsim.model.pk import (
+    PkRates,
+    PkState,
+    PkStep,
+    apply_pk_step,
+    pk_derivatives,
+    pk_rates,
+    pk_step,
+)
 from alsim.model.progression import effect_rate
 from alsim.model.sod1 import csf_sod1_ng_ml, knockdown, mrna_rate, protein_rate
 
@@ -78,10 +86,16 @@ class _PdRates:
     k_nfl: FloatArray
     s_max: FloatArray
     ec50: FloatArray
-    hill: FloatArray
-    gamma: FloatArray
+    hill: FloatArray | float
+    gamma: FloatArray | float
     drift: FloatArray
     k_effect: FloatArray
+
+
+def _shared_if_uniform(values: FloatArray) -> FloatArray | float:
+    """A scalar where every patient has the same value: a scalar power is much cheaper."""
+    flat = np.asarray(values, dtype=np.float64)
+    return float(flat.flat[0]) if flat.size and np.all(flat == flat.flat[0]) else flat
 
 
 def _pd_rates(individual: IndividualParameters) -> _PdRates:
@@ -92,8 +106,8 @@ def _pd_rates(individual: IndividualParameters) -> _PdRates:
         k_nfl=ln2 / individual["t_half_nfl_days"],
         s_max=individual["s_max"],
         ec50=individual["ec50_tissue_mg"],
-        hill=individual["hill"],
-        gamma=individual["gamma_injury"],
+        hill=_shared_if_uniform(individual["hill"]),
+        gamma=_shared_if_uniform(individual["gamma_injury"]),
         drift=individual["nfl_drift_per_day"],
         k_effect=ln2
         / np.asarray(
@@ -103,26 +117,22 @@ def _pd_rates(individual: IndividualParameters) -> _PdRates:
     )
 
 
-def _pd_derivatives(
-    t_days: float,
-    tissue_mg: FloatArray,
-    m: FloatArray,
-    p: FloatArray,
-    n: FloatArray,
-    r: _PdRates,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """d/dt of (mRNA, SOD1 protein, NfL) given the tissue drug amount at `t_days`."""
+PdState = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
+
+
+def _derivatives(t_days: float, tissue_mg: FloatArray, y: PdState, r: _PdRates) -> PdState:
+    """d/dt of the PD state (mRNA, SOD1 protein, NfL, effect E, effect time Z) given the tissue
+    drug amount. Relative injury P^gamma drives both NfL and the effect compartment."""
+    m, p, n, e, _z = y
     extra = knockdown(tissue_mg, r.s_max, r.ec50, r.hill)
+    relative_injury = np.maximum(p, 0.0) ** r.gamma
     return (
         mrna_rate(m, extra, r.k_mrna),
         protein_rate(m, p, r.k_sod1),
-        nfl_rate(n, injury(p, t_days, r.drift, r.gamma, r.k_nfl), r.k_nfl),
+        nfl_rate(n, injury_from_relative(relative_injury, t_days, r.drift, r.k_nfl), r.k_nfl),
+        effect_rate(e, relative_injury, r.k_effect),
+        e,
     )
-
-
-def _effect_derivatives(p: FloatArray, e: FloatArray, r: _PdRates) -> tuple[FloatArray, FloatArray]:
-    """d/dt of the effect compartment E (driven by relative injury P^gamma) and of Z = int E."""
-    return effect_rate(e, np.maximum(p, 0.0) ** r.gamma, r.k_effect), e
 
 
 def _time_grid(
@@ -175,8 +185,8 @@ def solve(
 
     zeros = np.zeros(n_patients)
     state = PkState(csf_mg=zeros.copy(), tissue_mg=zeros.copy(), plasma_mg=zeros.copy())
-    m, p, n = np.ones(n_patients), np.ones(n_patients), np.ones(n_patients)
-    e, z = np.ones(n_patients), np.zeros(n_patients)
+    ones = np.ones(n_patients)
+    y: PdState = (ones, ones.copy(), ones.copy(), ones.copy(), np.zeros(n_patients))
 
     out = {
         name: np.empty((n_patients, t_out_days.size))
@@ -185,6 +195,7 @@ def solve(
     out_index = 0
     dose_index = 0
     n_doses = doses.t_days.size
+    steps: dict[float, tuple[PkStep, PkStep]] = {}
 
     def record(t_now: float) -> None:
         nonlocal out_index
@@ -192,11 +203,11 @@ def solve(
             out["csf_mg"][:, out_index] = state.csf_mg
             out["tissue_mg"][:, out_index] = state.tissue_mg
             out["plasma_mg"][:, out_index] = state.plasma_mg
-            out["mrna"][:, out_index] = m
-            out["sod1_protein"][:, out_index] = p
-            out["nfl"][:, out_index] = n
-            out["effect"][:, out_index] = e
-            out["effect_time_days"][:, out_index] = z
+            out["mrna"][:, out_index] = y[0]
+            out["sod1_protein"][:, out_index] = y[1]
+            out["nfl"][:, out_index] = y[2]
+            out["effect"][:, out_index] = y[3]
+            out["effect_time_days"][:, out_index] = y[4]
             out_index += 1
 
     for i in range(grid.size):
@@ -212,25 +223,16 @@ def solve(
         if i + 1 == grid.size:
             break
         h = float(grid[i + 1]) - t
-        mid = propagate_pk(state, pk, h / 2.0)
-        end = propagate_pk(state, pk, h)
-        k1 = _pd_derivatives(t, state.tissue_mg, m, p, n, pd)
-        k2 = _pd_derivatives(
-            t + h / 2, mid.tissue_mg, m + h / 2 * k1[0], p + h / 2 * k1[1], n + h / 2 * k1[2], pd
-        )
-        k3 = _pd_derivatives(
-            t + h / 2, mid.tissue_mg, m + h / 2 * k2[0], p + h / 2 * k2[1], n + h / 2 * k2[2], pd
-        )
-        k4 = _pd_derivatives(t + h, end.tissue_mg, m + h * k3[0], p + h * k3[1], n + h * k3[2], pd)
-        j1 = _effect_derivatives(p, e, pd)
-        j2 = _effect_derivatives(p + h / 2 * k1[1], e + h / 2 * j1[0], pd)
-        j3 = _effect_derivatives(p + h / 2 * k2[1], e + h / 2 * j2[0], pd)
-        j4 = _effect_derivatives(p + h * k3[1], e + h * j3[0], pd)
-        z = z + h / 6 * (j1[1] + 2 * j2[1] + 2 * j3[1] + j4[1])
-        e = e + h / 6 * (j1[0] + 2 * j2[0] + 2 * j3[0] + j4[0])
-        m = m + h / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
-        p = p + h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
-        n = n + h / 6 * (k1[2] + 2 * k2[2] + 2 * k3[2] + k4[2])
+        key = round(h, 12)
+        if key not in steps:
+            steps[key] = (pk_step(pk, h / 2.0), pk_step(pk, h))
+        mid = apply_pk_step(state, steps[key][0])
+        end = apply_pk_step(state, steps[key][1])
+        k1 = _derivatives(t, state.tissue_mg, y, pd)
+        k2 = _derivatives(t + h / 2, mid.tissue_mg, _advance(y, k1, h / 2), pd)
+        k3 = _derivatives(t + h / 2, mid.tissue_mg, _advance(y, k2, h / 2), pd)
+        k4 = _derivatives(t + h, end.tissue_mg, _advance(y, k3, h), pd)
+        y = _advance(y, _rk4_slope(k1, k2, k3, k4), h)
         state = end
     record(float(grid[-1]))
 
@@ -247,13 +249,30 @@ def solve(
     )
 
 
+def _advance(y: PdState, slope: PdState, dt: float) -> PdState:
+    return (
+        y[0] + dt * slope[0],
+        y[1] + dt * slope[1],
+        y[2] + dt * slope[2],
+        y[3] + dt * slope[3],
+        y[4] + dt * slope[4],
+    )
+
+
+def _rk4_slope(k1: PdState, k2: PdState, k3: PdState, k4: PdState) -> PdState:
+    def weighted(i: int) -> FloatArray:
+        out: FloatArray = (k1[i] + 2.0 * (k2[i] + k3[i]) + k4[i]) / 6.0
+        return out
+
+    return (weighted(0), weighted(1), weighted(2), weighted(3), weighted(4))
+
+
 def _full_rhs(t: float, y: FloatArray, pk: PkRates, pd: _PdRates) -> FloatArray:
     csf, tissue, plasma, _eliminated, m, p, n, e, _z = y
     one = np.ones(1)
     d_pk = pk_derivatives(csf * one, tissue * one, plasma * one, pk)
-    d_pd = _pd_derivatives(t, tissue * one, m * one, p * one, n * one, pd)
-    d_effect = _effect_derivatives(p * one, e * one, pd)
-    return np.concatenate([*d_pk, *d_pd, *d_effect])
+    d_pd = _derivatives(t, tissue * one, (m * one, p * one, n * one, e * one, one), pd)
+    return np.concatenate([*d_pk, *d_pd])
 
 
 def solve_reference(
