@@ -80,6 +80,20 @@ def test_duration_and_null_designs() -> None:
     assert null.visits == PHASE12.visits and null.regimen == PHASE12.regimen
 
 
+def test_duration_cuts_or_drops_an_open_label_extension() -> None:
+    from alsim.design import STUDY_TEMPLATES
+
+    if "ole" not in STUDY_TEMPLATES:
+        pytest.skip("no VALOR + extension template")
+    ole = load_template("ole")
+    year = set_duration(ole, 52)
+    assert year.extension is not None
+    assert year.visits[-1].day == 365 and year.primary_visit == year.visits[-1].name
+    assert max(year.extension.regimen.dose_days) < 365
+    assert year.regimen == ole.regimen
+    assert set_duration(ole, 20).extension is None
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [
@@ -186,6 +200,8 @@ def test_killed_process_resumes_to_identical_results(tmp_path: Path) -> None:
     env = {**os.environ, "COLUMNS": "200"}
     whole = subprocess.run([*args, "--out", str(tmp_path / "whole")], env=env, check=True)
     assert whole.returncode == 0
+    for name in ("summary.csv", "summary.parquet", "report.html", "campaign.json"):
+        assert (tmp_path / "whole" / name).is_file()
     target = tmp_path / "killed"
     process = subprocess.Popen([*args, "--out", str(target)], env=env)
     deadline = time.monotonic() + 60
