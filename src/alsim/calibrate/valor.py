@@ -6,7 +6,11 @@
    equals the published one (evidence valor_alsfrsr_fast_pbo). The hazard of death or permanent
    ventilation is fitted first, to natural history (`natural_history.fit_hazard`) with the
    natural-history slopes (factor 1): Bali's cohort is not a trial population.
-2. `t_half_effect_days`: the effect-compartment half-life, so that the simulated tofersen minus
+2. `gamma_injury`: the exponent of injury on SOD1 protein (I = drift P^gamma), so that the
+   simulated ITT plasma NfL ratio of adjusted GMRs at week 28 (GMR ANCOVA) equals the published
+   one (evidence valor_plasma_nfl_ratio_itt). It sets how much NfL falls for a given SOD1 fall,
+   and with it the injury that drives the effect compartment, so it is fitted before:
+3. `t_half_effect_days`: the effect-compartment half-life, so that the simulated tofersen minus
    placebo difference equals the published point estimate (evidence valor_alsfrsr_fast_diff). It
    is weakly identified (the published CI spans about 9 points): report it with its sensitivity
    range.
@@ -22,7 +26,7 @@ from scipy.optimize import brentq
 from alsim.calibrate.natural_history import fit_hazard
 from alsim.design.templates import load_template
 from alsim.design.trial import FASTER_STRATUM
-from alsim.evidence.protocol import change_ancova
+from alsim.evidence.protocol import change_ancova, gmr_ancova
 from alsim.evidence.records import evidence
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
 from alsim.simulate.trial import simulate_trial
@@ -59,6 +63,25 @@ def fit_slope_factor(parameters: ParameterSet) -> float:
     return float(brentq(gap, 0.3, 1.5, xtol=2e-3))
 
 
+def itt_nfl_ratio(
+    parameters: ParameterSet, *, n_replicates: int = N_REPLICATES, seed: int = SEED
+) -> float:
+    """Geometric mean over replicates of the week-28 ITT plasma NfL ratio (tofersen/placebo)."""
+    design = load_template("valor")
+    sim = simulate_trial(design, n_replicates=n_replicates, seed=seed, parameters=parameters)
+    ratio = gmr_ancova(sim, "PLNFL", design.primary_visit, "ITT").contrast
+    return float(np.exp(np.nanmean(np.log(ratio))))
+
+
+def fit_injury_exponent(parameters: ParameterSet) -> float:
+    target = evidence("valor_plasma_nfl_ratio_itt").numeric_value
+
+    def gap(gamma: float) -> float:
+        return float(np.log(itt_nfl_ratio(parameters.with_values(gamma_injury=gamma)) / target))
+
+    return float(brentq(gap, 0.4, 1.6, xtol=2e-3))
+
+
 def fit_effect_half_life(parameters: ParameterSet) -> float:
     target = evidence("valor_alsfrsr_fast_diff").numeric_value
 
@@ -80,6 +103,9 @@ def main() -> None:
     factor = fit_slope_factor(parameters)
     parameters = parameters.with_values(in_study_slope_factor=factor)
     print(f"in_study_slope_factor = {factor:.4g}", flush=True)
+    gamma = fit_injury_exponent(parameters)
+    parameters = parameters.with_values(gamma_injury=gamma)
+    print(f"gamma_injury = {gamma:.4g}", flush=True)
     half_life = fit_effect_half_life(parameters)
     parameters = parameters.with_values(t_half_effect_days=half_life)
     print(f"t_half_effect_days = {half_life:.4g}")

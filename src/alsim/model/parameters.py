@@ -149,11 +149,11 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
     # --- drug effect on function ---------------------------------------------------------
     Parameter(
         name="t_half_effect_days",
-        value=176.8,
+        value=205.0,
         unit="d",
         description="half-life of the effect compartment linking injury to the rate of "
         "functional loss, dE/dt = k_E (I_rel - E); weakly identified by week-28 data",
-        source="fitted by src/alsim/calibrate/valor_effect.py to VALOR faster-stratum ALSFRS-R "
+        source="fitted by src/alsim/calibrate/valor.py to VALOR faster-stratum ALSFRS-R "
         "(evidence valor_alsfrsr_fast_*); weakly identified, explore the sensitivity range [A]",
         assumption=True,
         block="progression",
@@ -389,10 +389,12 @@ PARAMETERS: tuple[Parameter, ...] = (
     # --- injury and neurofilament ---------------------------------------------------------
     Parameter(
         name="gamma_injury",
-        value=0.76,
+        value=0.881,
         unit="1",
         description="exponent of injury on SOD1 protein, I = drift(t) * P^gamma",
-        source=_HAND_FIT,
+        source="fitted by src/alsim/calibrate/valor.py to the VALOR ITT plasma NfL ratio of "
+        "adjusted GMRs at week 28 (evidence valor_plasma_nfl_ratio_itt); SCIENCE.md's hand fit "
+        "was 0.76 [A]",
         assumption=True,
     ),
     Parameter(
