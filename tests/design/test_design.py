@@ -78,6 +78,10 @@ def test_phase12_template_has_published_arm_sizes_and_dose_days() -> None:
             r"primary_visit 'WEEK 99' must be a post-baseline visit; allowed: DAY 15",
         ),
         (lambda d: d.pop("regimen"), r"design\.regimen: required field is missing"),
+        (
+            lambda d: d.update(title="VALOR\x85extension"),
+            r"design\.title: must not contain control characters",
+        ),
     ],
 )
 def test_bad_design_names_the_field(edit, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -124,7 +128,7 @@ def designs(draw: st.DrawFn) -> TrialDesign:
     visits = (Visit(name="BASELINE", day=1), *tuple(Visit(name=f"DAY {d}", day=d) for d in days))
     return TrialDesign(
         study_id=draw(labels),
-        title=draw(st.text(max_size=30)),
+        title=draw(st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=30)),
         arms=arms,
         regimen=Regimen(
             loading_days=loading,

@@ -4,6 +4,7 @@ Study days follow CDISC: the first dose is Day 1 (model time t = 0 days); there 
 """
 
 import itertools
+import unicodedata
 from typing import Literal
 
 import numpy as np
@@ -160,6 +161,13 @@ class TrialDesign(_Frozen):
     faster_rule: FasterRule | None = None
     eligibility: Eligibility | None = None
     extension: Extension | None = None
+
+    @field_validator("study_id", "title", "reference")
+    @classmethod
+    def _printable(cls, text: str) -> str:
+        if any(unicodedata.category(ch) == "Cc" for ch in text):
+            raise ValueError("must not contain control characters (tabs, line breaks, ...)")
+        return text
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrialDesign":
