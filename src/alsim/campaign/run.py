@@ -29,6 +29,7 @@ import pandas as pd
 import alsim
 from alsim.campaign.grid import CampaignError, DesignPoint, scale_patients
 from alsim.campaign.plan import AnalysisPlan, run_plan
+from alsim.campaign.safety import serious_event_rows, serious_event_table
 from alsim.design.io import dump_design
 from alsim.design.trial import TrialDesign
 from alsim.io.output import write_parquet_atomic, write_text_atomic
@@ -116,7 +117,7 @@ def simulate_chunk(
 ) -> pd.DataFrame:
     """Simulate replicates ``first .. first + n - 1`` and run the plan on them (a unit of work)."""
     sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first)
-    return run_plan(sim, plan)
+    return pd.concat([run_plan(sim, plan), serious_event_rows(sim)], ignore_index=True)
 
 
 def true_effects(
@@ -310,11 +311,13 @@ def load_results(campaign: Campaign, out: Path) -> tuple[pd.DataFrame, pd.DataFr
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CampaignResult:
-    """Per-replicate results, true effects and the operating-characteristics summary."""
+    """Per-replicate results, true effects, the operating-characteristics summary and the
+    chance of seeing serious neurological events (`alsim.campaign.safety`)."""
 
     results: pd.DataFrame
     truths: pd.DataFrame
     summary: pd.DataFrame
+    safety: pd.DataFrame
 
 
 def run_campaign(
@@ -331,7 +334,8 @@ def run_campaign(
     ``on_start(total_replicates, already_done)`` is called once before work starts and
     ``on_done(n_replicates)`` after every task (for progress bars). Writes, besides the chunks:
     ``points/point-NNN.parquet`` (every replicate of a design point), ``summary.parquet`` and
-    ``summary.csv`` (see `alsim.campaign.summary`).
+    ``summary.csv`` (see `alsim.campaign.summary`), ``safety.parquet`` and ``safety.csv`` (see
+    `alsim.campaign.safety`).
     """
     from alsim.campaign.summary import operating_characteristics
 
@@ -350,4 +354,7 @@ def run_campaign(
         write_parquet_atomic(frame, out / f"points/point-{point.index:03d}.parquet")
     write_parquet_atomic(summary, out / "summary.parquet")
     write_text_atomic(summary.to_csv(index=False), out / "summary.csv")
-    return CampaignResult(results=results, truths=truths, summary=summary)
+    safety = serious_event_table(results, campaign.points)
+    write_parquet_atomic(safety, out / "safety.parquet")
+    write_text_atomic(safety.to_csv(index=False), out / "safety.csv")
+    return CampaignResult(results=results, truths=truths, summary=summary, safety=safety)

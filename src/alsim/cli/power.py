@@ -141,12 +141,35 @@ def _run(
         )
     seconds = time.perf_counter() - started
     _print_summary(result.summary)
+    _print_safety(result.safety)
     report = _write_report(result.summary, out, base.study_id)
     console.print(
         f"{len(points)} design point(s) x {replicates} replicates of {base.study_id} in "
-        f"{seconds:.1f} s; wrote {out}/summary.parquet, summary.csv, points/"
+        f"{seconds:.1f} s; wrote {out}/summary.parquet, summary.csv, safety.csv, points/"
         + (f", {report.name}" if report else "")
     )
+
+
+def _print_safety(safety: "pd.DataFrame") -> None:
+    from rich.table import Table
+
+    from alsim.campaign.safety import AT_LEAST_K
+
+    if safety.empty:
+        return
+    table = Table(
+        title="tofersen-treated patients with a serious neurological event: P(at least k)"
+    )
+    for column in ("design point", "mean patients", *(f"k >= {k}" for k in AT_LEAST_K)):
+        table.add_column(column, justify="left" if column == "design point" else "right")
+    for label, block in safety.groupby("label", sort=False):
+        by_k = {int(r["at_least_k"]): r for r in block.to_dict("records")}
+        cells = [
+            f"{by_k[k]['probability']:.3f} +/- {by_k[k]['mcse']:.3f}" if k in by_k else "n/a"
+            for k in AT_LEAST_K
+        ]
+        table.add_row(str(label), f"{block['mean_patients'].iloc[0]:.2f}", *cells)
+    console.print(table)
 
 
 def _print_summary(summary: "pd.DataFrame") -> None:
