@@ -1,6 +1,7 @@
 """The web app in a real browser: load, change a dose, run, see a figure and the table update,
 compare, download the design YAML; and the report page as a reader sees it."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -101,11 +102,12 @@ def test_report_page_renders_its_figures(browser: Any, artifacts: Path, tmp_path
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     page.goto((tmp_path / "report.html").as_uri())
     images = page.locator("figure img")
-    assert images.count() == 4
+    # design timeline, biomarkers, dose-response, two safety curves, forest plot
+    assert images.count() == 6
     for i in range(images.count()):
         assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
     page.screenshot(path=str(artifacts / "report_top.png"))
-    page.locator("figure img").nth(3).scroll_into_view_if_needed()
+    page.locator("figure img").nth(images.count() - 1).scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "report_forest.png"))
     page.screenshot(path=str(artifacts / "report.png"), full_page=True)
     page.close()
@@ -121,7 +123,8 @@ def test_a_long_run_can_be_cancelled(browser: Any, app_url: str) -> None:
     page.wait_for_timeout(800)
     page.get_by_role("tab", name="Run and results").click()
     page.get_by_role("button", name="Run simulation").click()
-    page.get_by_text("simulated 10/200 replicates").wait_for(timeout=TIMEOUT_MS)
+    # any progress will do: chunks can finish faster than the page repaints
+    page.get_by_text(re.compile(r"simulated \d+/200 replicates")).wait_for(timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Cancel run").click()
     page.get_by_text("Run cancelled.").wait_for(timeout=TIMEOUT_MS)
     assert page.get_by_text("200 replicates of").count() == 0

@@ -26,8 +26,9 @@ def test_simulate_writes_xpt_and_report(tmp_path: Path) -> None:
     assert manifest["xpt_renamed_variables"]["adsl"]["REPLICATE"] == "REPLICAT"
     assert "report" in manifest["timings_s"]
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert page.count('<img src="data:image/png;base64,') == 2  # timeline, biomarkers
-    assert "<h3>Biomarkers</h3>" in page
+    # timeline, biomarkers, time to first drug-caused and first serious adverse event
+    assert page.count('<img src="data:image/png;base64,') == 4
+    assert "<h3>Biomarkers</h3>" in page and "<h3>Safety</h3>" in page
 
 
 def test_reproduce_writes_report_with_figures_and_rerunnable_manifest(tmp_path: Path) -> None:
@@ -37,7 +38,8 @@ def test_reproduce_writes_report_with_figures_and_rerunnable_manifest(tmp_path: 
     )
     assert result.exit_code == 0, result.output
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert page.count('<img src="data:image/png;base64,') == 4
+    # timeline, biomarkers, dose-response, two safety curves, forest plot
+    assert page.count('<img src="data:image/png;base64,') == 6
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command_line"] == "alsim reproduce --study phase12 --replicates 3 --seed 2"
     assert manifest["replicates_by_study"] == {"phase12": 3}

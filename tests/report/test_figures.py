@@ -53,8 +53,8 @@ def test_reproduction_report_embeds_all_phase12_figures(
     write_reproduction(tmp_path, [phase12], DEFAULT_PARAMETERS)
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     images = re.findall(r'<img src="data:image/png;base64,', page)
-    assert len(images) == 4  # timeline, biomarkers, dose-response, forest
-    for heading in ("Design", "Biomarkers", "Dose-response", "Simulated vs published"):
+    assert len(images) == 6  # timeline, biomarkers, dose-response, 2 safety curves, forest
+    for heading in ("Design", "Biomarkers", "Dose-response", "Safety", "Simulated vs published"):
         assert f"<h3>{heading}</h3>" in page
     assert "Clinical endpoints" not in page  # Phase 1/2 has no ADQS data
     assert "ASSUMPTION" in page and "http" not in page.split("<body>")[0]

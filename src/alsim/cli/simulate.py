@@ -141,7 +141,9 @@ def _write_report(
     from alsim.report.pages import StudyFigures, write_report
 
     bds = [tables[name] for name in ("adlb", "adqs") if name in tables]
-    study = StudyFigures.from_adam(design, bds, tables.get("adtte"), seed=seed)
+    study = StudyFigures.from_adam(
+        design, bds, tables.get("adtte"), seed=seed, adae=tables.get("adae"), adsl=tables["adsl"]
+    )
     write_report(
         directory / "report.html",
         f"alsim: {design.title}",

@@ -289,9 +289,16 @@ def early_delayed_figure(
 # -------------------------------------------------------------------- Kaplan-Meier
 
 
-def km_figure(km: pd.DataFrame, *, arms: Sequence[str] | None = None, title: str = "") -> Figure:
-    """Kaplan-Meier curves of freedom from death or permanent ventilation per arm (median over
-    replicates, 95% band)."""
+def km_figure(
+    km: pd.DataFrame,
+    *,
+    arms: Sequence[str] | None = None,
+    title: str = "",
+    ylabel: str = "Free of death or permanent ventilation",
+    cumulative: bool = False,
+) -> Figure:
+    """Kaplan-Meier curves per arm (median over replicates, 95% band): freedom from death or
+    permanent ventilation by default, or the cumulative incidence 1 - S of another event."""
     arm_order = list(arms) if arms is not None else list(pd.unique(km["ARM"]))
     colors = arm_colors(arm_order)
     with style():
@@ -302,15 +309,16 @@ def km_figure(km: pd.DataFrame, *, arms: Sequence[str] | None = None, title: str
             if curve.empty:
                 continue
             color = colors[arm]
-            ax.fill_between(
-                curve["DAY"], curve["LOW"], curve["HIGH"], step="post", color=color, alpha=0.15
-            )
-            ax.step(curve["DAY"], curve["MEDIAN"], where="post", color=color, label=arm)
+            low, median, high = curve["LOW"], curve["MEDIAN"], curve["HIGH"]
+            if cumulative:
+                low, median, high = 1.0 - high, 1.0 - median, 1.0 - low
+            ax.fill_between(curve["DAY"], low, high, step="post", color=color, alpha=0.15)
+            ax.step(curve["DAY"], median, where="post", color=color, label=arm)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("Study day")
-        ax.set_ylabel("Free of death or permanent ventilation")
+        ax.set_ylabel(ylabel)
         ax.set_title(title or "Death or permanent ventilation (Kaplan-Meier)")
-        ax.legend(loc="lower left")
+        ax.legend(loc="upper left" if cumulative else "lower left")
     return figure
 
 

@@ -1,6 +1,7 @@
 """The sections of `report.html`: per study the design, the trajectories, the dose-response, the
-clinical endpoints and survival when the data has them, and the forest plot of every published
-result; then the parameter table. Used by `alsim reproduce`, `alsim simulate` and the web app."""
+clinical endpoints and survival when the data has them, adverse events, and the forest plot of
+every published result; then the parameter table. Used by `alsim reproduce`, `alsim simulate` and
+the web app."""
 
 import html
 from collections.abc import Sequence
@@ -10,15 +11,21 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from alsim.calibrate.safety import TERM_SOURCES
 from alsim.design.trial import TrialDesign
 from alsim.errors import EvidenceError
 from alsim.evidence.compare import ComparisonRow, study_targets
+from alsim.io.adae import build_adae
+from alsim.io.adam import build_adsl
 from alsim.model.parameters import ParameterSet
 from alsim.report.html import Section, render_page
 from alsim.report.summaries import (
     BIOMARKERS,
     CLINICAL,
+    FIRST_EVENT_KINDS,
+    ae_incidence_summary,
     bds_trajectory_summary,
+    first_event_frame,
     km_summary,
     trajectory_summary,
     tte_frame,
@@ -39,6 +46,8 @@ class StudyFigures:
     rows: tuple[ComparisonRow, ...] = ()
     n_replicates: int = 0
     seed: int | None = None
+    ae_incidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    first_events: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def from_simulation(
@@ -50,6 +59,7 @@ class StudyFigures:
             for r in itt_rows(rows)
             if r.quantity == "gmr_to_baseline" and r.published is not None
         }
+        adae, adsl = build_adae(sim), build_adsl(sim)
         return cls(
             design=sim.design,
             trajectories=trajectory_summary(sim, geometric),
@@ -57,6 +67,8 @@ class StudyFigures:
             rows=tuple(rows),
             n_replicates=sim.n_replicates,
             seed=sim.seed,
+            ae_incidence=ae_incidence_summary(adae, adsl),
+            first_events=first_event_frame(adae, adsl),
         )
 
     @classmethod
@@ -67,8 +79,11 @@ class StudyFigures:
         adtte: pd.DataFrame | None = None,
         *,
         seed: int | None = None,
+        adae: pd.DataFrame | None = None,
+        adsl: pd.DataFrame | None = None,
     ) -> "StudyFigures":
-        """Summaries of ADaM-like tables: BDS frames (ADLB, ADQS) and ADTTE (DTHPV)."""
+        """Summaries of ADaM-like tables: BDS frames (ADLB, ADQS), ADTTE (DTHPV), and ADAE with
+        ADSL for the adverse events."""
         frames = [b for b in bds if not b.empty]
         long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         trajectories = (
@@ -80,8 +95,18 @@ class StudyFigures:
         if adtte is not None and not adtte.empty and (adtte["PARAMCD"] == "DTHPV").any():
             km = km_summary(adtte)
         n_replicates = int(long["REPLICATE"].nunique()) if "REPLICATE" in long else 1
+        ae_incidence = first_events = pd.DataFrame()
+        if adae is not None and adsl is not None:
+            ae_incidence = ae_incidence_summary(adae, adsl)
+            first_events = first_event_frame(adae, adsl)
         return cls(
-            design=design, trajectories=trajectories, km=km, n_replicates=n_replicates, seed=seed
+            design=design,
+            trajectories=trajectories,
+            km=km,
+            n_replicates=n_replicates,
+            seed=seed,
+            ae_incidence=ae_incidence,
+            first_events=first_events,
         )
 
     def has(self, paramcd: str) -> bool:
@@ -256,6 +281,8 @@ def study_html(study: StudyFigures, *, forest: bool = True) -> str:
                 "early vs delayed start",
             )
         )
+    if not study.ae_incidence.empty:
+        parts.append(safety_html(study))
     if study.rows:
         parts.append("<h3>Simulated vs published</h3>")
         if forest and any(r.published is not None for r in study.rows):
@@ -271,6 +298,56 @@ def study_html(study: StudyFigures, *, forest: bool = True) -> str:
                 )
             )
         parts.append(comparison_html(study.rows))
+    return "\n".join(parts)
+
+
+def safety_html(study: StudyFigures) -> str:
+    """Adverse events: incidence by arm (simulated, with the published rate where there is one)
+    and the time to the first drug-caused and the first serious neurological event."""
+    from alsim.report.figures import km_figure
+
+    incidence = study.ae_incidence
+    arms = [a for a in study.design.arm_labels if (incidence["ARM"] == a).any()]
+    published = {
+        (r.target, r.arm): r.published
+        for r in study.rows
+        if r.quantity == "ae_incidence" and r.published is not None
+    }
+    evidence_of = {s.decod: s.evidence_id for s in TERM_SOURCES}
+    body = []
+    for (decod, serious), block in incidence.groupby(["AEDECOD", "AESER"], sort=False):
+        cells = [str(decod), "yes" if serious == "Y" else ""]
+        for arm in arms:
+            row = block[block["ARM"] == arm].iloc[0]
+            text = f"{row.MEDIAN:.1f} [{row.LOW:.1f}, {row.HIGH:.1f}]"
+            value = published.get((evidence_of.get(str(decod)) or "", arm))
+            cells.append(text if value is None else f"{text}; published {value:.1f}")
+        body.append(cells)
+    header = ["Adverse event", "Serious", *(f"{arm}: % of patients" for arm in arms)]
+    parts = [
+        "<h3>Safety</h3>",
+        "<p class='note'>Simulated: median and 2.5-97.5% over trials of the share of patients with "
+        "at least one event; published rates are the trial's own, from the evidence file.</p>",
+        html_table(header, body),
+    ]
+    for paramcd, label in FIRST_EVENT_KINDS.items():
+        rows = study.first_events[study.first_events["PARAMCD"] == paramcd]
+        if rows.empty:
+            continue
+        parts.append(
+            figure_html(
+                km_figure(
+                    km_summary(rows, paramcd=paramcd),
+                    arms=arms,
+                    title=f"Time to {label}",
+                    ylabel="Cumulative share of patients",
+                    cumulative=True,
+                ),
+                f"Kaplan-Meier cumulative incidence of the {label} per arm (median over up to "
+                f"{study.n_replicates} trials, band 2.5-97.5%), censored at the last day on study.",
+                f"time to {label}",
+            )
+        )
     return "\n".join(parts)
 
 

@@ -11,6 +11,7 @@ the web app draw the same thing.
 """
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -274,3 +275,72 @@ def tte_frame(sim: TrialSimulation) -> pd.DataFrame:
             "CNSR": np.where(event, 0, 1).reshape(-1),
         }
     )
+
+
+AE_INCIDENCE_COLUMNS = ["AEDECOD", "AESER", "ARM", "MEDIAN", "LOW", "HIGH"]
+#: First-event kinds for the safety time-to-event curves (PARAMCD of `first_event_frame`).
+FIRST_EVENT_KINDS = {
+    "AEREL": "first adverse event caused by tofersen",
+    "AESER": "first serious neurological event",
+}
+
+
+def ae_incidence_summary(adae: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
+    """% of patients with each adverse event per arm: median and 2.5-97.5% over replicates.
+
+    `adae` and `adsl` are the ADaM-like tables (REPLICATE optional: one trial)."""
+    if adae.empty:
+        return pd.DataFrame(columns=AE_INCIDENCE_COLUMNS)
+    adsl = _with_replicate(adsl)
+    adae = _with_replicate(adae)
+    at_risk = adsl.groupby(["REPLICATE", "TRT01P"]).size()
+    patients = (
+        adae.drop_duplicates(["REPLICATE", "USUBJID", "AEDECOD"])
+        .groupby(["AEDECOD", "AESER", "TRT01P", "REPLICATE"])
+        .size()
+    )
+    replicates = np.sort(adsl["REPLICATE"].unique())
+    rows = []
+    for key, block in patients.groupby(level=["AEDECOD", "AESER"], sort=False):
+        decod, serious = cast(tuple[str, str], key)
+        for arm in pd.unique(adsl["TRT01P"]):
+            counts = np.array(
+                [block.get((decod, serious, arm, r), 0) for r in replicates], dtype=np.float64
+            )
+            percent = (
+                100.0 * counts / at_risk.xs(arm, level="TRT01P").reindex(replicates).to_numpy()
+            )
+            low, median, high = np.quantile(percent, [0.025, 0.5, 0.975])
+            rows.append((decod, serious, arm, median, low, high))
+    return pd.DataFrame(rows, columns=AE_INCIDENCE_COLUMNS)
+
+
+def first_event_frame(adae: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
+    """ADTTE-like rows (REPLICATE, TRT01P, PARAMCD, AVAL, CNSR) of the time to the first adverse
+    event of each kind in `FIRST_EVENT_KINDS`, censored at the subject's end of study (EOSDY)."""
+    adsl = _with_replicate(adsl)
+    adae = _with_replicate(adae)
+    kinds = {"AEREL": adae["AREL"] == "RELATED", "AESER": adae["AESER"] == "Y"}
+    frames = []
+    for paramcd, selected in kinds.items():
+        first = adae[selected].groupby(["REPLICATE", "USUBJID"])["ASTDY"].min()
+        merged = adsl[["REPLICATE", "USUBJID", "TRT01P", "EOSDY"]].join(
+            first, on=["REPLICATE", "USUBJID"]
+        )
+        event = merged["ASTDY"].notna().to_numpy()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "REPLICATE": merged["REPLICATE"].to_numpy(),
+                    "TRT01P": merged["TRT01P"].to_numpy(),
+                    "PARAMCD": paramcd,
+                    "AVAL": np.where(event, merged["ASTDY"], merged["EOSDY"]).astype(np.float64),
+                    "CNSR": np.where(event, 0, 1),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _with_replicate(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame if "REPLICATE" in frame else frame.assign(REPLICATE=0)
