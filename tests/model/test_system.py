@@ -11,7 +11,9 @@ from alsim.model.pk import PkState, pk_derivatives, pk_rates, propagate_pk
 from alsim.population import PopulationSpec, sample_population
 
 DOSE_T_DAYS = np.array([0.0, 14.0, 28.0, 56.0, 84.0])
-T_OUT_DAYS = np.array([0.0, 0.25, 1.0, 3.0, 14.0, 15.0, 28.0, 41.5, 56.0, 84.0, 120.0, 196.0])
+T_OUT_DAYS = np.array(
+    [0.0, 0.05, 0.1, 0.25, 0.75, 1.0, 3.0, 14.0, 14.1, 15.0, 28.0, 41.5, 56.0, 84.0, 120.0, 196.0]
+)
 
 
 def typical(n: int = 1, **changes: float) -> dict[str, np.ndarray]:
