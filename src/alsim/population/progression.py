@@ -26,6 +26,7 @@ from alsim.model.progression import (
     logistic_time_scale_days,
     svc_pct,
 )
+from alsim.population.sampling import sample_parameter_block
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -121,33 +122,12 @@ class DiseaseCourse:
         )
 
 
-def _draw_block(
-    parameters: ParameterSet, n: int, rng: np.random.Generator
-) -> dict[str, FloatArray]:
-    """Every progression-block parameter for `n` patients, in table order."""
-    values: dict[str, FloatArray] = {}
-    for name in parameters:
-        p = parameters[name]
-        if p.block != "progression":
-            continue
-        eta = rng.standard_normal(n) * p.omega
-        if p.variability == "lognormal":
-            values[name] = p.value * np.exp(eta)
-        elif p.variability == "normal":
-            values[name] = p.value + eta
-        elif p.variability == "none":
-            values[name] = np.full(n, p.value)
-        else:
-            raise AlsimError(f"parameter {name}: {p.variability} not supported for progression")
-    return values
-
-
 def sample_candidates(
     parameters: ParameterSet, n: int, a4v_fraction: float, rng: np.random.Generator
 ) -> DiseaseCourse:
     """`n` candidate patients from the natural-history population (no selection)."""
     a4v = rng.random(n) < a4v_fraction
-    values = _draw_block(parameters, n, rng)
+    values = sample_parameter_block(parameters, "progression", n, rng)
     z_slope = rng.standard_normal(n)
     z_nfl = rng.standard_normal(n)
     threshold = rng.exponential(1.0, n)

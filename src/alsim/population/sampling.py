@@ -63,13 +63,15 @@ class Population:
         return int(self.age_years.shape[0])
 
 
-def _sample_parameter_values(
-    parameters: ParameterSet, n_patients: int, rng: np.random.Generator
+def sample_parameter_block(
+    parameters: ParameterSet, block: str, n_patients: int, rng: np.random.Generator
 ) -> dict[str, FloatArray]:
+    """Individual values of every parameter of `block`, in table order: one standard-normal
+    draw per parameter (also for those without variability), so the draw order is fixed."""
     values: dict[str, FloatArray] = {}
     for name in parameters:
         p = parameters[name]
-        if p.block != "biomarker":
+        if p.block != block:
             continue
         eta = rng.standard_normal(n_patients) * p.omega
         if p.variability == "lognormal":
@@ -94,7 +96,7 @@ def sample_population(
         spec.age_min_years,
         spec.age_max_years,
     )
-    values = _sample_parameter_values(parameters, n_patients, rng)
+    values = sample_parameter_block(parameters, "biomarker", n_patients, rng)
     values["plasma_nfl_base_pg_ml"] = np.where(
         a4v, values[_NFL_BASE_BY_VARIANT[1]], values[_NFL_BASE_BY_VARIANT[0]]
     )
