@@ -5,7 +5,6 @@ import pytest
 
 from alsim.analysis.safety import risk_difference
 from alsim.design import load_template
-from alsim.evidence.safety import had_event
 from alsim.io.adae import build_adae
 from alsim.io.adam import build_adsl
 from alsim.report.summaries import ae_incidence_summary, first_event_frame
@@ -18,7 +17,7 @@ def test_incidence_from_adam_tables_equals_the_batched_risk_difference() -> None
     events = SIM.adverse_events
     assert events is not None
     summary = ae_incidence_summary(build_adae(SIM), build_adsl(SIM))
-    hit = had_event(events, SIM.n_replicates, SIM.n_patients)
+    hit = events.patients_with_event()
     treated, control = SIM.arm_index == 1, SIM.arm_index == 0
     for k, term in enumerate(events.terms):
         result = risk_difference(hit[k], treated, control)

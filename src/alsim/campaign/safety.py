@@ -22,12 +22,9 @@ def serious_event_rows(sim: TrialSimulation) -> pd.DataFrame:
     patients who received tofersen and had a serious neurological event."""
     counts = np.zeros(sim.n_replicates)
     events = sim.adverse_events
-    if events is not None and events.n_events:
-        serious = np.array([t.serious for t in events.terms], dtype=bool)[events.term]
-        hit = np.zeros((sim.n_replicates, sim.n_patients), dtype=bool)
-        hit[events.replicate_index[serious], events.patient[serious]] = True
-        treated = np.isfinite(events.first_dose_day)
-        counts = (hit & treated).sum(axis=1).astype(np.float64)
+    if events is not None:
+        treated_with_serious = events.patients_with_serious_event() & events.ever_treated
+        counts = treated_with_serious.sum(axis=1).astype(np.float64)
     nan = np.full(sim.n_replicates, np.nan)
     return pd.DataFrame(
         {

@@ -7,6 +7,7 @@ the simulated median lies inside the published 95% CI.
 """
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,16 +23,18 @@ INCIDENCE_MARGIN_PP = 3.0
 SERIOUS_NEURO_RECORD = "valor_neuro_sae_randomized"
 
 
-def had_event(events: AdverseEvents, n_replicates: int, n_patients: int) -> NDArray[np.bool_]:
-    """(term, replicate, patient): whether each patient had at least one event of each term."""
-    hit = np.zeros((len(events.terms), n_replicates, n_patients), dtype=bool)
-    hit[events.term, events.replicate_index, events.patient] = True
-    return hit
-
-
 def _quantiles(values: NDArray[np.float64]) -> tuple[float, float, float]:
     median, low, high = np.nanquantile(values, [0.5, 0.025, 0.975])
     return float(median), float(low), float(high)
+
+
+Check = Literal["ci", "margin", "range", "context"]
+_CRITERIA: dict[str, str] = {
+    "ci": "simulated median inside published 95% CI",
+    "margin": f"simulated median within {INCIDENCE_MARGIN_PP:g} pp of published",
+    "range": "published count inside simulated 95% range",
+    "context": "context only: the published data cut's follow-up is not in the evidence",
+}
 
 
 def _row(
@@ -41,16 +44,17 @@ def _row(
     quantity: str,
     values: NDArray[np.float64],
     published: float,
-    ci: tuple[float | None, float | None],
     visit: str,
+    check: Check,
 ) -> ComparisonRow:
     median, low, high = _quantiles(values)
-    if ci[0] is not None and ci[1] is not None:
-        criterion = "simulated median inside published 95% CI"
-        inside = ci[0] <= median <= ci[1]
-    else:
-        criterion = f"simulated median within {INCIDENCE_MARGIN_PP:g} pp of published"
-        inside = abs(median - published) <= INCIDENCE_MARGIN_PP
+    ci_low, ci_high = (record.ci_low, record.ci_high) if check == "ci" else (None, None)
+    inside: bool | None = {
+        "ci": ci_low is not None and ci_high is not None and ci_low <= median <= ci_high,
+        "margin": abs(median - published) <= INCIDENCE_MARGIN_PP,
+        "range": low <= published <= high,
+        "context": None,
+    }[check]
     return ComparisonRow(
         study=study,
         target=record.id,
@@ -62,10 +66,10 @@ def _row(
         sim_low=low,
         sim_high=high,
         published=published,
-        published_ci_low=ci[0],
-        published_ci_high=ci[1],
-        criterion=criterion,
-        inside=bool(inside),
+        published_ci_low=ci_low,
+        published_ci_high=ci_high,
+        criterion=_CRITERIA[check],
+        inside=None if inside is None else bool(inside),
         source=record.source,
         verification_tier=record.verification_tier,
     )
@@ -86,7 +90,7 @@ def compare_safety(
     labels = list(arm_labels)
     in_treated = arm_index == labels.index(treated)
     in_control = arm_index == labels.index(control)
-    hit = had_event(events, n_replicates, arm_index.shape[0])
+    hit = events.patients_with_event()
     decods = [t.decod for t in events.terms]
     rows: list[ComparisonRow] = []
     for source in TERM_SOURCES:
@@ -107,8 +111,8 @@ def compare_safety(
                 "ae_incidence",
                 result.incidence_treated,
                 published_t,
-                (None, None),
                 visit,
+                "margin",
             )
         )
         rows.append(
@@ -119,8 +123,8 @@ def compare_safety(
                 "ae_incidence",
                 result.incidence_control,
                 published_c,
-                (None, None),
                 visit,
+                "margin",
             )
         )
         if record.has_ci:
@@ -132,34 +136,14 @@ def compare_safety(
                     "ae_risk_difference",
                     result.estimate,
                     record.numeric_value,
-                    (record.ci_low, record.ci_high),
                     visit,
+                    "ci",
                 )
             )
-    serious = np.array([t.serious for t in events.terms])
-    any_serious = hit[serious].any(axis=0)
     record = evidence(SERIOUS_NEURO_RECORD)
-    counts = any_serious[:, in_treated].sum(axis=1).astype(np.float64)
-    median, low, high = _quantiles(counts)
+    counts = events.patients_with_serious_event()[:, in_treated].sum(axis=1).astype(np.float64)
     rows.append(
-        ComparisonRow(
-            study=study,
-            target=record.id,
-            paramcd="AE",
-            visit=visit,
-            arm=treated,
-            quantity="ae_patients",
-            sim_median=median,
-            sim_low=low,
-            sim_high=high,
-            published=record.numeric_value,
-            published_ci_low=None,
-            published_ci_high=None,
-            criterion="published count inside simulated 95% range",
-            inside=bool(low <= record.numeric_value <= high),
-            source=record.source,
-            verification_tier=record.verification_tier,
-        )
+        _row(study, record, treated, "ae_patients", counts, record.numeric_value, visit, "range")
     )
     return rows
 
@@ -195,31 +179,20 @@ def safety_rows(study: str, sim: TrialSimulation) -> list[ComparisonRow]:
     )
     if design.extension is None:
         return rows
-    hit = had_event(events, sim.n_replicates, sim.n_patients)
-    serious = np.array([t.serious for t in events.terms])
-    ever_treated = np.isfinite(events.first_dose_day)
-    any_serious = hit[serious].any(axis=0)
-    share = 100 * (any_serious & ever_treated).sum(axis=1) / np.maximum(ever_treated.sum(axis=1), 1)
+    ever_treated = events.ever_treated
+    with_serious = events.patients_with_serious_event() & ever_treated
+    share = 100 * with_serious.sum(axis=1) / np.maximum(ever_treated.sum(axis=1), 1)
     record = evidence(OLE_SERIOUS_RECORD)
-    median, low, high = _quantiles(share.astype(np.float64))
     rows.append(
-        ComparisonRow(
-            study=study,
-            target=record.id,
-            paramcd="AE",
-            visit=design.visits[-1].name,
-            arm="ever treated with tofersen",
-            quantity="ae_incidence",
-            sim_median=median,
-            sim_low=low,
-            sim_high=high,
-            published=record.numeric_value,
-            published_ci_low=None,
-            published_ci_high=None,
-            criterion="context only: the published data cut's follow-up is not in the evidence",
-            inside=None,
-            source=record.source,
-            verification_tier=record.verification_tier,
+        _row(
+            study,
+            record,
+            "ever treated with tofersen",
+            "ae_incidence",
+            share.astype(np.float64),
+            record.numeric_value,
+            design.visits[-1].name,
+            "context",
         )
     )
     return rows

@@ -30,8 +30,9 @@ class AdverseEvents:
 
     Record arrays are 1-D and aligned: replicate position (0-based within this run), patient,
     term index, onset study day, severity index into `SEVERITIES`, whether the event withdrew the
-    patient, and whether tofersen (rather than the lumbar puncture) caused it. `exposure_years`
-    (replicate, patient) is the time on tofersen from the first active dose.
+    patient, and whether tofersen (rather than the lumbar puncture) caused it. Per patient
+    (replicate, patient): the withdrawal day, the first tofersen dose day (inf: never dosed) and
+    the day exposure ends (death, dropout, withdrawal or the end of the study).
     """
 
     terms: tuple[AdverseEventTerm, ...]
@@ -43,12 +44,37 @@ class AdverseEvents:
     withdrew: BoolArray
     related: BoolArray
     withdrawal_day: FloatArray
-    exposure_years: FloatArray
     first_dose_day: FloatArray
+    exposure_end_day: FloatArray
 
     @property
     def n_events(self) -> int:
         return int(self.term.shape[0])
+
+    @property
+    def ever_treated(self) -> BoolArray:
+        """(replicate, patient): whether the patient received any tofersen."""
+        treated: BoolArray = np.isfinite(self.first_dose_day)
+        return treated
+
+    @property
+    def exposure_years(self) -> FloatArray:
+        """(replicate, patient): time on tofersen from the first active dose (0 if never dosed)."""
+        days = np.clip(self.exposure_end_day - self.first_dose_day, 0.0, None)
+        years: FloatArray = np.where(self.ever_treated, days, 0.0) / DAYS_PER_YEAR
+        return years
+
+    def patients_with_event(self) -> BoolArray:
+        """(term, replicate, patient): whether each patient had at least one event of each term."""
+        hit = np.zeros((len(self.terms), *self.withdrawal_day.shape), dtype=bool)
+        hit[self.term, self.replicate_index, self.patient] = True
+        return hit
+
+    def patients_with_serious_event(self) -> BoolArray:
+        """(replicate, patient): whether each patient had any serious adverse event."""
+        serious = np.array([t.serious for t in self.terms], dtype=bool)
+        found: BoolArray = self.patients_with_event()[serious].any(axis=0)
+        return found
 
 
 def simulate_adverse_events(
@@ -131,10 +157,6 @@ def simulate_adverse_events(
             hit = on_study & (u[:, :, 0] < risk) & (onset <= end_day)
             record(hit, onset, u, k, u[:, :, 0] < drug_risk)
 
-    exposure_end = np.minimum(np.minimum(dropout_day, withdrawal), end_day)
-    exposure_years = np.where(
-        np.isfinite(first_dose), np.clip(exposure_end - first_dose, 0.0, None) / DAYS_PER_YEAR, 0.0
-    )
     if records:
         rep_all, pat_all, term_all = (np.concatenate(parts) for parts in zip(*records, strict=True))
     else:
@@ -149,8 +171,8 @@ def simulate_adverse_events(
         withdrew=np.concatenate(stopped) if stopped else np.empty(0, dtype=bool),
         related=np.concatenate(related) if related else np.empty(0, dtype=bool),
         withdrawal_day=withdrawal,
-        exposure_years=exposure_years,
         first_dose_day=first_dose,
+        exposure_end_day=np.minimum(np.minimum(dropout_day, withdrawal), end_day),
     )
 
 
@@ -158,20 +180,6 @@ def truncate_follow_up(events: AdverseEvents, last_day: FloatArray) -> AdverseEv
     """Drop events after each patient's last day of follow-up (death, censoring, not entering an
     extension) and end exposure there; `last_day` is (replicate, patient)."""
     keep = events.onset_day <= last_day[events.replicate_index, events.patient]
-    end = np.minimum(
-        last_day, np.where(np.isfinite(events.withdrawal_day), events.withdrawal_day, np.inf)
-    )
-    exposure = np.where(
-        np.isfinite(events.first_dose_day),
-        np.clip(
-            np.minimum(end, events.first_dose_day + events.exposure_years * DAYS_PER_YEAR)
-            - events.first_dose_day,
-            0.0,
-            None,
-        )
-        / DAYS_PER_YEAR,
-        0.0,
-    )
     return replace(
         events,
         replicate_index=events.replicate_index[keep],
@@ -182,7 +190,7 @@ def truncate_follow_up(events: AdverseEvents, last_day: FloatArray) -> AdverseEv
         withdrew=events.withdrew[keep],
         related=events.related[keep],
         withdrawal_day=np.where(events.withdrawal_day <= last_day, events.withdrawal_day, np.inf),
-        exposure_years=exposure,
+        exposure_end_day=np.minimum(events.exposure_end_day, last_day),
     )
 
 
