@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alsim.cli._common import console, user_errors
+from alsim.cli._common import console, replicate_progress, user_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,15 +85,6 @@ def _run(
 ) -> None:
     import time
 
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from alsim.campaign import Campaign, default_plan, design_grid, parse_vary, run_campaign
     from alsim.campaign.run import check_workers
     from alsim.design import load_design
@@ -113,17 +104,7 @@ def _run(
         truth_patients=truth_patients,
     )
     started = time.perf_counter()
-    with Progress(
-        TextColumn("[bold]power"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("replicates"),
-        TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with replicate_progress("power") as progress:
         task = progress.add_task("power", total=None)
 
         def on_start(total: int, done: int) -> None:

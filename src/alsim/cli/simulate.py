@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alsim.cli._common import console, user_errors
+from alsim.cli._common import console, replicate_progress, user_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +34,6 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
     import time
 
     import pandas as pd
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from alsim.design import dump_design, load_design
     from alsim.errors import AlsimError
@@ -64,14 +63,7 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
     check_output_dir(out, overwrite=overwrite)
     started = time.perf_counter()
     adsl, adlb, nonmem, adqs, adtte, adae = [], [], [], [], [], []
-    with Progress(
-        TextColumn("[bold]simulating"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} replicates"),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with replicate_progress("simulating") as progress:
         task = progress.add_task("simulate", total=replicates)
         for first in range(0, replicates, CHUNK_REPLICATES):
             n = min(CHUNK_REPLICATES, replicates - first)
