@@ -19,8 +19,9 @@ COMPARISON_HEADER = (
 )
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+def _fmt(value: float | None) -> str:
+    """A simulated number as shown: one decimal."""
+    return "—" if value is None else f"{value:.1f}"
 
 
 def _published(value: float | None) -> str:
@@ -66,9 +67,6 @@ def html_table(header: Sequence[str], body: Sequence[Sequence[str]], *, css_clas
     return f"{opening}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-_html_table = html_table
-
-
 def comparison_html(rows: Sequence[ComparisonRow]) -> str:
     """An HTML table of the comparison."""
     return html_table(
@@ -99,7 +97,7 @@ def parameter_html(parameters: ParameterSet) -> str:
         for r in frame.itertuples()
     ]
     header = ("Parameter", "Value", "Unit", "Meaning", "Between-subject", "Status", "Source")
-    return _html_table(header, body)
+    return html_table(header, body)
 
 
 def parameter_markdown(parameters: ParameterSet) -> str:
