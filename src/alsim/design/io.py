@@ -81,9 +81,17 @@ def loads_design(text: str, *, source: str = "<string>") -> TrialDesign:
     return parse_design(document)
 
 
+# Fields of presymptomatic (run-in) designs, left out of the YAML when unset so that the text and
+# hash of every other design stay as they were.
+_RUN_IN_FIELDS = ("run_in", "trigger", "event_endpoints", "rescue")
+
+
 def dump_design(design: TrialDesign) -> str:
     """The design as YAML text that `loads_design` reads back to an equal design."""
     document = design.model_dump(mode="json")
+    for name in _RUN_IN_FIELDS:
+        if document.get(name) in (None, []):
+            del document[name]
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 

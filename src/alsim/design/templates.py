@@ -7,7 +7,12 @@ from alsim.design.io import load_design
 from alsim.design.trial import TrialDesign
 from alsim.errors import DesignError
 
-STUDY_TEMPLATES = {"phase12": "phase12_mad.yaml", "valor": "valor.yaml", "ole": "valor_ole.yaml"}
+STUDY_TEMPLATES = {
+    "phase12": "phase12_mad.yaml",
+    "valor": "valor.yaml",
+    "ole": "valor_ole.yaml",
+    "atlas": "atlas.yaml",
+}
 
 
 def template_path(study: str) -> Path:

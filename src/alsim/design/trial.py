@@ -11,11 +11,19 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from alsim.design.presymptomatic import (
+    EVENT_ENDPOINTS,
+    EventEndpoint,
+    Rescue,
+    RunIn,
+    TriggerRule,
+    check_carrier_design,
+)
 from alsim.population.sampling import PopulationSpec
 
 MAX_PATIENTS_PER_TRIAL = 100_000
 MAX_STUDY_DAY = 20 * 365
-Endpoint = Literal["CSFSOD1", "PLNFL", "CSFNFL", "ALSFRSR", "SVCPP", "HHDMEGA", "DTHPV"]
+Endpoint = Literal["CSFSOD1", "PLNFL", "CSFNFL", "ALSFRSR", "SVCPP", "HHDMEGA", "DTHPV", "PHENOCNV"]
 BIOMARKER_ENDPOINTS = ("CSFSOD1", "PLNFL", "CSFNFL")
 CLINICAL_ENDPOINTS = ("ALSFRSR", "SVCPP", "HHDMEGA")
 TIME_TO_EVENT_ENDPOINTS = ("DTHPV",)
@@ -161,6 +169,10 @@ class TrialDesign(_Frozen):
     faster_rule: FasterRule | None = None
     eligibility: Eligibility | None = None
     extension: Extension | None = None
+    run_in: RunIn | None = None
+    trigger: TriggerRule | None = None
+    event_endpoints: tuple[EventEndpoint, ...] = ()
+    rescue: Rescue | None = None
 
     @field_validator("study_id", "title", "reference")
     @classmethod
@@ -224,6 +236,7 @@ class TrialDesign(_Frozen):
                     f"{last_dose}) and not after the last visit (day {days[-1]}), got "
                     f"{self.extension.start_day}"
                 )
+        check_carrier_design(self)
         return self
 
     @property
@@ -234,7 +247,8 @@ class TrialDesign(_Frozen):
     @property
     def visit_endpoints(self) -> tuple[str, ...]:
         """Endpoints measured at visits (all but time-to-event ones), in design order."""
-        return tuple(e for e in self.endpoints if e not in TIME_TO_EVENT_ENDPOINTS)
+        events = (*TIME_TO_EVENT_ENDPOINTS, *EVENT_ENDPOINTS)
+        return tuple(e for e in self.endpoints if e not in events)
 
     @property
     def n_patients(self) -> int:

@@ -14,7 +14,7 @@ import pandas as pd
 from alsim.errors import AlsimError
 
 Variability = Literal["none", "lognormal", "logitnormal", "normal"]
-Block = Literal["biomarker", "progression"]
+Block = Literal["biomarker", "progression", "carrier"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,8 +26,9 @@ class Parameter:
     `block` says which sampler draws it: "biomarker" parameters are drawn for every patient in
     table order by `sample_population`; "progression" parameters (disease course, function,
     survival) are drawn only for designs with clinical endpoints, after every other draw, so
-    biomarker-only simulations keep their random streams. `sensitivity` is the (low, high) range
-    to explore for a weakly identified value.
+    biomarker-only simulations keep their random streams; "carrier" parameters (the
+    presymptomatic phase) only for designs with a monitoring run-in. `sensitivity` is the
+    (low, high) range to explore for a weakly identified value.
     """
 
     name: str
@@ -269,6 +270,98 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
     ),
 )
 
+_PREFALS_LEAD = (
+    "hand fit so that untreated A4V-like carriers' time from the NfL trigger (rise >= 10 to >= 44 "
+    "pg/mL, monthly samples) to phenoconversion has a median inside the 6-12 months of evidence "
+    "nh_prefals_nfl_lead (tests/simulate/test_presymptomatic.py checks it) [A]"
+)
+
+CARRIER_PARAMETERS: tuple[Parameter, ...] = (
+    # --- presymptomatic carriers (alsim.model.presymptomatic) -----------------------------
+    Parameter(
+        name="carrier_nfl_base_pg_ml",
+        value=10.0,
+        unit="pg/mL",
+        description="plasma NfL of a clinically presymptomatic carrier far from onset, flat "
+        "until the prodromal rise",
+        source="assumption: at-risk carriers resemble controls and stay stable (evidence "
+        "prefals_nfl_stable_in_als); healthy-adult plasma NfL is of the order of 10 pg/mL, a "
+        "value not in the evidence file [A]",
+        assumption=True,
+        variability="lognormal",
+        omega=0.4,
+        block="carrier",
+        sensitivity=(5.0, 20.0),
+    ),
+    Parameter(
+        name="onset_age_mean_years",
+        value=49.7,
+        unit="years",
+        description="mean age at symptom onset of SOD1 carriers who develop ALS (normal law)",
+        source="Bali 2017 SOD1-ALS onset age, same in A4V and other variants (evidence "
+        "nh_onset_age) [V]",
+        assumption=False,
+        block="carrier",
+    ),
+    Parameter(
+        name="onset_age_sd_years",
+        value=12.3,
+        unit="years",
+        description="SD of the age at symptom onset",
+        source="Bali 2017 (evidence nh_onset_age, note: SD 12.3) [V]",
+        assumption=False,
+        block="carrier",
+    ),
+    Parameter(
+        name="penetrance_a4v",
+        value=0.9,
+        unit="1",
+        description="lifetime probability that an A4V-like (rapidly progressive) carrier "
+        "develops ALS",
+        source="assumption: ATLAS enrols variants of high or complete penetrance (evidence "
+        "atlas_eligibility); no penetrance figure in the evidence file [A]",
+        assumption=True,
+        block="carrier",
+        sensitivity=(0.7, 1.0),
+    ),
+    Parameter(
+        name="penetrance_other",
+        value=0.5,
+        unit="1",
+        description="lifetime probability that a carrier of another SOD1 variant develops ALS",
+        source="assumption: reduced-penetrance variants exist; no figure in the evidence [A]",
+        assumption=True,
+        block="carrier",
+        sensitivity=(0.2, 0.9),
+    ),
+    Parameter(
+        name="prodromal_scale_a4v_days",
+        value=280.0,
+        unit="d",
+        description="e-folding time (in disease time) of the prodromal rise of injury before "
+        "phenoconversion, A4V-like variants",
+        source=_PREFALS_LEAD,
+        assumption=True,
+        variability="lognormal",
+        omega=0.25,
+        block="carrier",
+        sensitivity=(180.0, 400.0),
+    ),
+    Parameter(
+        name="prodromal_scale_other_days",
+        value=730.0,
+        unit="d",
+        description="e-folding time of the prodromal rise, other SOD1 variants",
+        source="assumption: a slower, longer prodrome as in FUS and C9orf72 carriers (about 2 "
+        "and 3.5 years of NfL rise, evidence prefals_nfl_lead_fus_c9); no SOD1 figure [A]",
+        assumption=True,
+        variability="lognormal",
+        omega=0.25,
+        block="carrier",
+        sensitivity=(365.0, 1460.0),
+    ),
+)
+
 PARAMETERS: tuple[Parameter, ...] = (
     # --- intrathecal PK -------------------------------------------------------------------
     Parameter(
@@ -473,6 +566,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         assumption=True,
     ),
     *PROGRESSION_PARAMETERS,
+    *CARRIER_PARAMETERS,
 )
 
 

@@ -7,6 +7,7 @@ solved once for all replicates and patients together.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +30,9 @@ from alsim.simulate.progression import (
     output_grid_days,
     sample_course,
 )
+
+if TYPE_CHECKING:
+    from alsim.simulate.presymptomatic import CarrierRecord
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -56,6 +60,8 @@ class TrialSimulation:
     covariates (pre-study slope, months since onset, baseline ALSFRS-R, in-study slope, ...).
     `adverse_events` holds every replicate's adverse events; `dropout_day` already includes
     withdrawals they caused, so efficacy data stop from the withdrawal day.
+    Designs with a monitoring run-in (presymptomatic carriers) add `carriers`: trigger,
+    phenoconversion and run-in samples (`alsim.simulate.presymptomatic`).
     """
 
     design: TrialDesign
@@ -77,6 +83,7 @@ class TrialSimulation:
     covariates: dict[str, FloatArray] = field(default_factory=dict)
     adverse_events: AdverseEvents | None = None
     parameter_set: ParameterSet = DEFAULT_PARAMETERS
+    carriers: "CarrierRecord | None" = None
 
     @property
     def has_events(self) -> bool:
@@ -139,6 +146,17 @@ def simulate_trial(
         raise AlsimError(f"replicates must be 1..{MAX_REPLICATES}, got {n_replicates}")
     if seed < 0 or first_replicate < 0:
         raise AlsimError(f"seed and first replicate must be >= 0, got {seed}, {first_replicate}")
+    if design.run_in is not None:
+        from alsim.simulate.presymptomatic import simulate_carrier_trial
+
+        return simulate_carrier_trial(
+            design,
+            n_replicates=n_replicates,
+            seed=seed,
+            parameters=parameters,
+            first_replicate=first_replicate,
+            adverse_event_terms=adverse_event_terms,
+        )
     arm_index, group_index = design.allocation()
     n_patients = arm_index.shape[0]
     visit_days = np.array([v.day for v in design.visits], dtype=np.int64)

@@ -1,0 +1,131 @@
+"""Presymptomatic SOD1 carriers: who they are at Part A entry and when they would convert.
+
+Recipe (SCIENCE.md s.4; parameters in the "carrier" block of the parameter table):
+
+1. Age, sex and variant class from the design's `PopulationSpec` (for ATLAS: adults with a
+   rapidly progressive, high-penetrance variant, evidence atlas_eligibility), and every
+   individual model parameter of the biomarker and progression blocks, as for patients.
+2. Whether the carrier will ever convert and when: a penetrant carrier's age at symptom onset
+   follows the SOD1-ALS onset-age law (evidence nh_onset_age) conditioned on being
+   presymptomatic at entry, and the share of penetrant carriers is updated for having stayed
+   well to that age, ``pi S(a) / (pi S(a) + 1 - pi)``. The latent onset time ``tau`` is days
+   from entry to onset without drug (+inf if the carrier never converts).
+3. Plasma NfL: the flat presymptomatic level ``N0``, and the level ``N_on`` the carrier joins at
+   onset: the symptomatic baseline NfL the patient sampler draws for the variant class (NfL is
+   relatively stable within a patient once ALS is manifest, evidence prefals_nfl_stable_in_als).
+4. The prodromal e-folding time ``lambda`` of the variant class.
+
+`Carriers` is the narrow interface to the symptomatic machinery: onset time, variant class,
+age and NfL at onset.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import norm
+
+from alsim.model.parameters import ParameterSet
+from alsim.population.sampling import PopulationSpec, sample_parameter_block, sample_population
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+DAYS_PER_YEAR = 365.25
+_LAST_QUANTILE = 1.0 - 1e-12
+
+
+@dataclass(frozen=True, slots=True)
+class Carriers:
+    """Carriers at Part A entry, each array shaped (carrier,).
+
+    `onset_days`: latent days from entry to phenoconversion without drug (inf: never);
+    `nfl_base_pg_ml` and `nfl_onset_pg_ml`: presymptomatic and symptomatic plasma NfL;
+    `prodromal_scale_days`: the prodromal e-folding time; `parameters`: every individual model
+    parameter the solver and the observation model need.
+    """
+
+    age_years: FloatArray
+    male: BoolArray
+    a4v: BoolArray
+    onset_days: FloatArray
+    prodromal_scale_days: FloatArray
+    nfl_base_pg_ml: FloatArray
+    nfl_onset_pg_ml: FloatArray
+    parameters: dict[str, FloatArray]
+
+    @property
+    def n_carriers(self) -> int:
+        return int(self.age_years.shape[0])
+
+    def take(self, index: NDArray[np.int64]) -> "Carriers":
+        """The carriers at `index`, in that order."""
+        return Carriers(
+            age_years=self.age_years[index],
+            male=self.male[index],
+            a4v=self.a4v[index],
+            onset_days=self.onset_days[index],
+            prodromal_scale_days=self.prodromal_scale_days[index],
+            nfl_base_pg_ml=self.nfl_base_pg_ml[index],
+            nfl_onset_pg_ml=self.nfl_onset_pg_ml[index],
+            parameters={k: v[index] for k, v in self.parameters.items()},
+        )
+
+
+def latent_onset_days(
+    age_years: FloatArray,
+    penetrance: FloatArray,
+    onset_age_mean_years: float,
+    onset_age_sd_years: float,
+    u_penetrant: FloatArray,
+    u_age: FloatArray,
+) -> FloatArray:
+    """Days from entry at `age_years` to onset, given the carrier is presymptomatic at entry.
+
+    `u_penetrant` and `u_age` are uniform draws: the first decides penetrance (updated for
+    having stayed well), the second the onset age by inversion of the normal law truncated to
+    ages above the entry age.
+    """
+    z_entry = (age_years - onset_age_mean_years) / onset_age_sd_years
+    still_well = norm.sf(z_entry)
+    p_penetrant = penetrance * still_well / (penetrance * still_well + 1.0 - penetrance)
+    lower = norm.cdf(z_entry)
+    quantile = np.minimum(lower + (1.0 - lower) * u_age, _LAST_QUANTILE)
+    onset_age = onset_age_mean_years + onset_age_sd_years * norm.ppf(quantile)
+    days = np.maximum(onset_age - age_years, 0.0) * DAYS_PER_YEAR
+    out: FloatArray = np.where(u_penetrant < p_penetrant, days, np.inf)
+    return out
+
+
+def sample_carriers(
+    spec: PopulationSpec, parameters: ParameterSet, n: int, rng: np.random.Generator
+) -> Carriers:
+    """`n` presymptomatic carriers; the draw order is fixed so a seed fixes the carriers."""
+    population = sample_population(spec, parameters, n, rng)
+    individual = dict(population.parameters)
+    individual.update(sample_parameter_block(parameters, "progression", n, rng))
+    carrier = sample_parameter_block(parameters, "carrier", n, rng)
+    a4v = population.a4v
+    penetrance = np.where(
+        a4v, parameters.value("penetrance_a4v"), parameters.value("penetrance_other")
+    )
+    onset = latent_onset_days(
+        population.age_years,
+        penetrance,
+        parameters.value("onset_age_mean_years"),
+        parameters.value("onset_age_sd_years"),
+        rng.random(n),
+        rng.random(n),
+    )
+    scale = np.where(
+        a4v, carrier["prodromal_scale_a4v_days"], carrier["prodromal_scale_other_days"]
+    )
+    return Carriers(
+        age_years=population.age_years,
+        male=population.male,
+        a4v=a4v,
+        onset_days=onset,
+        prodromal_scale_days=scale,
+        nfl_base_pg_ml=carrier["carrier_nfl_base_pg_ml"],
+        nfl_onset_pg_ml=individual.pop("plasma_nfl_base_pg_ml"),
+        parameters=individual,
+    )
