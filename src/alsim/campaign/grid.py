@@ -11,6 +11,11 @@ Keys (each optional; the grid is the Cartesian product of the values given, in t
   open-label extension starting after the end is dropped; otherwise its doses are cut at the end.
 - ``effect``: ``drug`` (the design as written) or ``none`` (the null: every dose, including the
   extension's, is 0 mg; visits, procedures and randomisation are unchanged).
+- ``trigger_level``, ``trigger_rise`` (designs with a trigger rule): the rule's minimum level and
+  minimum rise from the carrier's baseline, in pg/mL.
+- ``parameters``: ``typical`` (the parameter table's values) or ``prior`` (one parameter set per
+  replicate from the design prior of `alsim.model.uncertainty`, run-in designs): the rejection
+  rate at ``prior`` is the assurance, the probability of success over what is not known.
 """
 
 import itertools
@@ -22,8 +27,11 @@ from alsim.design.io import parse_design
 from alsim.design.trial import MAX_PATIENTS_PER_TRIAL, MAX_STUDY_DAY, TrialDesign
 from alsim.errors import AlsimError
 
-VARY_KEYS = ("n_total", "duration_weeks", "effect")
+VARY_KEYS = ("n_total", "duration_weeks", "effect", "trigger_level", "trigger_rise", "parameters")
 EFFECT_VALUES = ("drug", "none")
+PARAMETER_VALUES = ("typical", "prior")
+TRIGGER_FIELDS = {"trigger_level": "min_level_pg_ml", "trigger_rise": "min_rise_pg_ml"}
+MAX_TRIGGER_PG_ML = 10_000.0
 VISIT_STEP_DAYS = 28
 
 
@@ -48,6 +56,11 @@ class DesignPoint:
     def is_null(self) -> bool:
         """Whether this point simulates no drug effect."""
         return dict(self.settings).get("effect") == "none"
+
+    @property
+    def parameters(self) -> str:
+        """``typical`` or ``prior`` (one parameter set per replicate from the design prior)."""
+        return dict(self.settings).get("parameters", "typical")
 
 
 def _allowed_keys() -> str:
@@ -78,11 +91,23 @@ def parse_vary(options: list[str] | tuple[str, ...]) -> dict[str, tuple[str, ...
 
 
 def _check_value(key: str, value: str) -> None:
-    if key == "effect":
-        if value not in EFFECT_VALUES:
+    choices = {"effect": EFFECT_VALUES, "parameters": PARAMETER_VALUES}
+    if key in choices:
+        if value not in choices[key]:
             raise CampaignError(
-                f"--vary effect: value {value!r} is not allowed; allowed values: "
-                f"{', '.join(EFFECT_VALUES)}"
+                f"--vary {key}: value {value!r} is not allowed; allowed values: "
+                f"{', '.join(choices[key])}"
+            )
+        return
+    if key in TRIGGER_FIELDS:
+        try:
+            level = float(value)
+        except ValueError:
+            level = -1.0
+        if not 0 <= level <= MAX_TRIGGER_PG_ML:
+            raise CampaignError(
+                f"--vary {key}: value {value!r} must be a number of pg/mL in "
+                f"0..{MAX_TRIGGER_PG_ML:g}"
             )
         return
     low, high = (2, MAX_PATIENTS_PER_TRIAL) if key == "n_total" else (1, MAX_STUDY_DAY // 7)
@@ -114,7 +139,16 @@ def apply_setting(design: TrialDesign, key: str, value: str) -> TrialDesign:
         return scale_patients(design, int(value))
     if key == "duration_weeks":
         return set_duration(design, int(value))
-    return design if value == "drug" else without_drug(design)
+    if key in TRIGGER_FIELDS:
+        return set_trigger(design, key, float(value))
+    if key == "parameters" and value == "prior" and design.run_in is None:
+        raise CampaignError(
+            "--vary parameters=prior: per-replicate parameter sets are simulated for run-in "
+            "designs only so far"
+        )
+    if key == "parameters" or value == "drug":
+        return design
+    return without_drug(design)
 
 
 def _revalidate(document: dict[str, Any], what: str) -> TrialDesign:
@@ -201,11 +235,22 @@ def set_duration(design: TrialDesign, weeks: int) -> TrialDesign:
     return _revalidate(document, what)
 
 
+def set_trigger(design: TrialDesign, key: str, pg_ml: float) -> TrialDesign:
+    """`design` with the trigger rule's level (``trigger_level``) or rise (``trigger_rise``)."""
+    what = f"--vary {key}={pg_ml:g}"
+    if design.trigger is None:
+        raise CampaignError(f"{what}: {design.study_id} has no trigger rule (a run-in design)")
+    document = design.model_dump(mode="json")
+    document["trigger"][TRIGGER_FIELDS[key]] = pg_ml
+    return _revalidate(document, what)
+
+
 def without_drug(design: TrialDesign) -> TrialDesign:
     """The null design: every arm (and the extension) doses 0 mg; everything else unchanged."""
     document = design.model_dump(mode="json")
     for arm in document["arms"]:
         arm["dose_mg"] = 0.0
-    if document.get("extension") is not None:
-        document["extension"]["dose_mg"] = 0.0
+    for name in ("extension", "rescue"):
+        if document.get(name) is not None:
+            document[name]["dose_mg"] = 0.0
     return _revalidate(document, "--vary effect=none")

@@ -35,12 +35,21 @@ from alsim.analysis import (
     ImputationSpec,
     JointRankSpec,
 )
+from alsim.design.presymptomatic import EVENT_ENDPOINTS
 from alsim.design.trial import TrialDesign
 from alsim.errors import AlsimError
 from alsim.simulate.trial import TrialSimulation
 
-Method = Literal["gmr", "ancova", "joint_rank", "cox"]
-METHODS: tuple[Method, ...] = ("gmr", "ancova", "joint_rank", "cox")
+Method = Literal["gmr", "ancova", "joint_rank", "cox", "risk_difference", "logrank", "km"]
+METHODS: tuple[Method, ...] = (
+    "gmr",
+    "ancova",
+    "joint_rank",
+    "cox",
+    "risk_difference",
+    "logrank",
+    "km",
+)
 PRIMARY_VISIT = "PRIMARY"
 LAST_VISIT = "LAST"
 ITT = "ITT"
@@ -87,7 +96,7 @@ class PlannedAnalysis:
     @property
     def log_scale(self) -> bool:
         """Whether the estimate is a ratio (GMR, HR): bias is then taken on the log scale."""
-        return self.method in ("gmr", "cox")
+        return self.method in ("gmr", "cox", "logrank")
 
     @property
     def null_value(self) -> float:
@@ -111,6 +120,10 @@ def highest_dose_arm(design: TrialDesign) -> str:
 
 def default_plan(design: TrialDesign, *, n_imputations: int = DEFAULT_IMPUTATIONS) -> AnalysisPlan:
     """The protocol analyses for `design`, chosen from its endpoints, strata and extension."""
+    if design.run_in is not None:
+        from alsim.campaign.carriers import carrier_plan
+
+        return carrier_plan(design)
     arm = highest_dose_arm(design)
     endpoints = set(design.endpoints)
     groups = [g.name for g in design.randomization.groups]
@@ -233,6 +246,10 @@ def fit_analysis(
 ) -> EstimateResult:
     """Run one planned analysis on every replicate of `sim`, using `values` as the measurements
     (``sim.observed``, or ``sim.true_values`` for a noise-free run)."""
+    if analysis.paramcd in EVENT_ENDPOINTS:
+        from alsim.campaign.carriers import fit_event_analysis
+
+        return fit_event_analysis(sim, analysis)
     index = _patients(sim, analysis)
     control = sim.design.arm_labels.index(sim.design.control_arm)
     treated = np.asarray(sim.arm_index[index] != control)

@@ -20,13 +20,15 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 import alsim
+from alsim.calibrate.safety import default_adverse_event_terms
+from alsim.campaign.carriers import funnel_rows, funnel_table
 from alsim.campaign.grid import CampaignError, DesignPoint, scale_patients
 from alsim.campaign.plan import AnalysisPlan, run_plan
 from alsim.campaign.safety import serious_event_rows, serious_event_table
@@ -34,6 +36,8 @@ from alsim.design.io import dump_design
 from alsim.design.trial import TrialDesign
 from alsim.io.output import write_parquet_atomic, write_text_atomic
 from alsim.model.parameters import DEFAULT_PARAMETERS
+from alsim.model.uncertainty import prior_parameter_sets
+from alsim.simulate.presymptomatic import simulate_carrier_trial
 from alsim.simulate.trial import MAX_REPLICATES, simulate_trial
 
 TRUTH_PATIENTS = 5_000
@@ -113,11 +117,31 @@ class Campaign:
 
 
 def simulate_chunk(
-    design: TrialDesign, plan: AnalysisPlan, seed: int, first: int, n: int
+    design: TrialDesign,
+    plan: AnalysisPlan,
+    seed: int,
+    first: int,
+    n: int,
+    parameters: str = "typical",
 ) -> pd.DataFrame:
-    """Simulate replicates ``first .. first + n - 1`` and run the plan on them (a unit of work)."""
-    sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first)
-    return pd.concat([run_plan(sim, plan), serious_event_rows(sim)], ignore_index=True)
+    """Simulate replicates ``first .. first + n - 1`` and run the plan on them (a unit of work);
+    ``parameters="prior"`` draws one parameter set per replicate (`alsim.model.uncertainty`)."""
+    if parameters == "prior":
+        sim = simulate_carrier_trial(
+            design,
+            n_replicates=n,
+            seed=seed,
+            first_replicate=first,
+            parameters=prior_parameter_sets(
+                DEFAULT_PARAMETERS, seed=seed, replicates=range(first, first + n)
+            ),
+            adverse_event_terms=default_adverse_event_terms(),
+        )
+    else:
+        sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first)
+    return pd.concat(
+        [run_plan(sim, plan), serious_event_rows(sim), funnel_rows(sim)], ignore_index=True
+    )
 
 
 def true_effects(
@@ -126,11 +150,12 @@ def true_effects(
     """The true effect of each analysis at `point`: one row per analysis with ``true_value`` and
     ``true_value_se`` (the sampling SE of the large noise-free run; 0 when exact)."""
     rows = []
-    if point.is_null:
+    if point.is_null or point.parameters == "prior":
+        # under the prior there is no single true effect: bias and coverage are left blank
         for analysis in plan:
-            rows.append(
-                {"analysis": analysis.name, "true_value": analysis.null_value, "true_value_se": 0.0}
-            )
+            value = analysis.null_value if point.is_null else float("nan")
+            se = 0.0 if point.is_null else float("nan")
+            rows.append({"analysis": analysis.name, "true_value": value, "true_value_se": se})
         return pd.DataFrame(rows)
     design = scale_patients(point.design, n_patients)
     sim = simulate_trial(design, n_replicates=1, seed=seed, first_replicate=TRUTH_REPLICATE)
@@ -203,7 +228,14 @@ def pending_tasks(campaign: Campaign, out: Path) -> list[_Task]:
         _Task(
             c.path,
             simulate_chunk,
-            (points[c.point].design, campaign.plan, campaign.seed, c.first, c.n),
+            (
+                points[c.point].design,
+                campaign.plan,
+                campaign.seed,
+                c.first,
+                c.n,
+                points[c.point].parameters,
+            ),
             c.n,
         )
         for c in campaign.chunks()
@@ -311,13 +343,15 @@ def load_results(campaign: Campaign, out: Path) -> tuple[pd.DataFrame, pd.DataFr
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CampaignResult:
-    """Per-replicate results, true effects, the operating-characteristics summary and the
-    chance of seeing serious neurological events (`alsim.campaign.safety`)."""
+    """Per-replicate results, true effects, the operating-characteristics summary, the
+    chance of seeing serious neurological events (`alsim.campaign.safety`) and, for run-in
+    designs, the trial metrics of `alsim.campaign.carriers` (empty otherwise)."""
 
     results: pd.DataFrame
     truths: pd.DataFrame
     summary: pd.DataFrame
     safety: pd.DataFrame
+    funnel: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def run_campaign(
@@ -357,4 +391,9 @@ def run_campaign(
     safety = serious_event_table(results, campaign.points)
     write_parquet_atomic(safety, out / "safety.parquet")
     write_text_atomic(safety.to_csv(index=False), out / "safety.csv")
-    return CampaignResult(results=results, truths=truths, summary=summary, safety=safety)
+    funnel = funnel_table(results, campaign.points)
+    if not funnel.empty:
+        write_text_atomic(funnel.to_csv(index=False), out / "funnel.csv")
+    return CampaignResult(
+        results=results, truths=truths, summary=summary, safety=safety, funnel=funnel
+    )

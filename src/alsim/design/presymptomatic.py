@@ -120,8 +120,16 @@ def check_carrier_design(design: "TrialDesign") -> None:
         if events or design.rescue is not None:
             raise ValueError("event_endpoints and rescue need a run_in (presymptomatic designs)")
         return
-    assert design.trigger is not None
+    assert design.run_in is not None and design.trigger is not None
     _only(design.endpoints, CARRIER_ENDPOINTS, "endpoints")
+    n_samples = design.run_in.max_days // design.run_in.sampling_interval_days + 1
+    needed = design.trigger.baseline_samples + 1 + int(design.trigger.confirm)
+    if needed > n_samples:
+        raise ValueError(
+            f"trigger.baseline_samples ({design.trigger.baseline_samples}) leaves no run-in sample "
+            f"to trigger on: the run-in has {n_samples} samples (run_in.max_days / "
+            "sampling_interval_days + 1)"
+        )
     if design.trigger.biomarker not in design.endpoints:
         raise ValueError(
             f"trigger.biomarker {design.trigger.biomarker} must be one of the endpoints "

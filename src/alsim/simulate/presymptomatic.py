@@ -146,17 +146,17 @@ def trigger_fires(observed: FloatArray, trigger: TriggerRule) -> BoolArray:
     """(carrier, sample): samples at which the rule is met, confirmation included; the carrier's
     baseline is the mean of its first `trigger.baseline_samples` samples, which never fire."""
     k = trigger.baseline_samples
-    baseline = np.nanmean(observed[:, :k], axis=1) if observed.shape[1] >= k else np.nan
+    baseline = np.nanmean(observed[:, :k], axis=1)
     with np.errstate(invalid="ignore"):
-        meets = (observed >= trigger.min_level_pg_ml) & (
-            observed - np.asarray(baseline)[:, None] >= trigger.min_rise_pg_ml
+        meets: BoolArray = (observed >= trigger.min_level_pg_ml) & (
+            observed - baseline[:, None] >= trigger.min_rise_pg_ml
         )
     meets[:, :k] = False
-    if trigger.confirm:
-        confirmed = np.zeros_like(meets)
-        confirmed[:, 1:] = meets[:, 1:] & meets[:, :-1]
-        return confirmed
-    return meets
+    if not trigger.confirm:
+        return meets
+    confirmed: BoolArray = np.zeros_like(meets)
+    confirmed[:, 1:] = meets[:, 1:] & meets[:, :-1]
+    return confirmed
 
 
 def monitor_run_in(
