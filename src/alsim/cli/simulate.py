@@ -74,6 +74,7 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
             adae.append(build_adae(sim))
             if design.has_progression:
                 adqs.append(build_adqs(sim))
+            if design.has_progression or design.run_in is not None:
                 adtte.append(build_adtte(sim))
             progress.advance(task, n)
     simulated = time.perf_counter()

@@ -9,6 +9,7 @@ one file. These layouts are a contract: extend them, never rename.
 import numpy as np
 import pandas as pd
 
+from alsim.io.carriers import PHENOCNV_LABEL, add_carrier_adsl, add_carrier_bds, carrier_adtte
 from alsim.simulate.trial import TrialSimulation
 
 PARAM_LABELS = {
@@ -21,7 +22,10 @@ QS_PARAM_LABELS = {
     "SVCPP": "Slow vital capacity (% predicted)",
     "HHDMEGA": "Handheld dynamometry megascore",
 }
-TTE_PARAM_LABELS = {"DTHPV": "Time to death or permanent ventilation (days from Day 1)"}
+TTE_PARAM_LABELS = {
+    "DTHPV": "Time to death or permanent ventilation (days from Day 1)",
+    "PHENOCNV": PHENOCNV_LABEL,
+}
 ADSL_KEYS = ["STUDYID", "REPLICATE", "USUBJID"]
 BDS_KEYS = ["STUDYID", "REPLICATE", "USUBJID", "PARAMCD", "AVISITN"]
 
@@ -69,12 +73,18 @@ def build_adsl(sim: TrialSimulation) -> pd.DataFrame:
         frame["TRT02P"] = np.where(sim.extension_entered, design.extension.arm_label, "").reshape(
             -1
         )
+    if sim.carriers is not None:
+        frame = add_carrier_adsl(frame, sim)
     return frame
 
 
 def build_bds(sim: TrialSimulation) -> pd.DataFrame:
-    """Lab-style BDS (ADLB): observed biomarker records, baseline = the Day 1 pre-dose value."""
-    return _bds(sim, PARAM_LABELS)
+    """Lab-style BDS (ADLB): observed biomarker records, baseline = the Day 1 pre-dose value; run-in
+    designs add their run-in samples (`alsim.io.carriers`)."""
+    frame = _bds(sim, PARAM_LABELS)
+    if sim.carriers is None:
+        return frame
+    return add_carrier_bds(frame, sim, usubjid(sim.design.study_id, sim.n_patients), BDS_KEYS)
 
 
 def build_adqs(sim: TrialSimulation) -> pd.DataFrame:
@@ -84,9 +94,12 @@ def build_adqs(sim: TrialSimulation) -> pd.DataFrame:
 
 
 def build_adtte(sim: TrialSimulation) -> pd.DataFrame:
-    """Time-to-event table (ADTTE): PARAMCD DTHPV, AVAL in days from Day 1, CNSR 1 = censored."""
+    """Time-to-event table (ADTTE): PARAMCD DTHPV (or PHENOCNV in run-in designs), AVAL in days
+    from Day 1, CNSR 1 = censored."""
     design = sim.design
     n_rep, n_pat = sim.n_replicates, sim.n_patients
+    if sim.carriers is not None:
+        return carrier_adtte(sim, usubjid(design.study_id, n_pat))
     if not sim.has_events:
         return pd.DataFrame(columns=[*ADSL_KEYS, "TRT01P", "PARAMCD", "PARAM", "AVAL", "CNSR"])
     arm_labels = np.array(design.arm_labels, dtype=object)
