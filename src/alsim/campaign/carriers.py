@@ -27,10 +27,10 @@ from numpy.typing import NDArray
 
 from alsim.analysis import CoxSpec, EstimateResult, KaplanMeierSpec, LogRankSpec
 from alsim.analysis.proportions import RiskDifferenceSpec
-from alsim.design.presymptomatic import EventEndpoint
+from alsim.design.presymptomatic import event_endpoint
 from alsim.design.trial import TrialDesign
 from alsim.errors import AlsimError
-from alsim.simulate.presymptomatic import CarrierRecord
+from alsim.simulate.presymptomatic import TRIAL_METRICS, carrier_record, trial_metrics
 from alsim.simulate.trial import TrialSimulation
 
 if TYPE_CHECKING:
@@ -41,50 +41,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 EVENT = "PHENOCNV"
-DAYS_PER_MONTH = 365.25 / 12.0
-FUNNEL_METRICS = {
-    "projected_randomised": "Part B size from the Part A cohort (run_in.n_carriers)",
-    "trigger_rate_per_year": "carriers triggering per carrier-year of run-in",
-    "screened_per_randomised": "carriers screened per randomised patient",
-    "missed_by_trigger": "share of run-in phenoconversions not preceded by a trigger",
-    "trigger_to_onset_months": "median months from trigger to phenoconversion, untreated",
-    "event_proportion_control": "proportion with the event by the landmark, control arm",
-    "event_proportion_treated": "proportion with the event by the landmark, treated arm",
-}
 FUNNEL_PREFIX = "funnel:"
-
-
-def carrier_record(sim: TrialSimulation) -> CarrierRecord:
-    """The run-in part of `sim`, or an error for designs without a run-in."""
-    if sim.carriers is None:
-        raise AlsimError(f"{sim.design.study_id} has no run-in: no phenoconversion to analyse")
-    return sim.carriers
-
-
-def event_endpoint(design: TrialDesign, paramcd: str = EVENT) -> EventEndpoint:
-    """The event endpoint `paramcd` of `design`."""
-    for event in design.event_endpoints:
-        if event.paramcd == paramcd:
-            return event
-    raise AlsimError(f"{design.study_id} has no event endpoint {paramcd}")
-
-
-def event_times(sim: TrialSimulation) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """(replicate, patient) days from Day 1 to the event or the last assessment without it, and
-    whether the event was found."""
-    record = carrier_record(sim)
-    time: FloatArray = record.event_or_censor_day - 1.0
-    return time, record.event_observed
-
-
-def landmark_status(sim: TrialSimulation, landmark_day: int) -> FloatArray:
-    """(replicate, patient): 1 = event found by `landmark_day`, 0 = assessed on or after it
-    without the event (found later, or never), NaN = unknown (withdrawn before it)."""
-    record = carrier_record(sim)
-    by = record.event_day <= landmark_day
-    clear = ~by & (record.event_or_censor_day >= landmark_day)
-    out: FloatArray = np.where(by, 1.0, np.where(clear, 0.0, np.nan))
-    return out
 
 
 def carrier_plan(design: TrialDesign) -> "AnalysisPlan":
@@ -141,14 +98,15 @@ def _treated_and_stratum(
 def fit_event_analysis(sim: TrialSimulation, analysis: "PlannedAnalysis") -> EstimateResult:
     """One planned analysis of the event endpoint on every replicate of `sim`."""
     index, treated, stratum = _treated_and_stratum(sim, analysis)
+    record = carrier_record(sim)
     landmark = event_endpoint(sim.design, analysis.paramcd).landmark_day
     if analysis.method == "risk_difference":
-        status = landmark_status(sim, landmark)[:, index]
+        status = record.landmark_status(landmark)[:, index]
         return RiskDifferenceSpec(alpha=analysis.alpha).fit(
             status, treated=treated, stratum=stratum
         )
-    time, event = event_times(sim)
-    time, event = time[:, index], event[:, index]
+    time = record.event_or_censor_day[:, index] - 1.0
+    event = record.event_observed[:, index]
     if analysis.method == "km":
         return KaplanMeierSpec(landmark_days=landmark - 1.0, alpha=analysis.alpha).fit(
             time, event=event, treated=treated
@@ -165,28 +123,6 @@ def fit_event_analysis(sim: TrialSimulation, analysis: "PlannedAnalysis") -> Est
         f"analysis {analysis.name}: method {analysis.method} does not apply to the event "
         f"{analysis.paramcd}; allowed: risk_difference, km, logrank, cox"
     )
-
-
-def funnel_values(sim: TrialSimulation) -> dict[str, FloatArray]:
-    """Per-replicate trial metrics of a run-in design (keys of `FUNNEL_METRICS`)."""
-    record = carrier_record(sim)
-    design = sim.design
-    funnel = record.funnel
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = {
-            "projected_randomised": funnel["projected_randomised"],
-            "trigger_rate_per_year": funnel["n_triggered"] / funnel["carrier_years"],
-            "screened_per_randomised": funnel["n_screened"] / sim.n_patients,
-            "missed_by_trigger": funnel["n_converted_in_run_in"] / funnel["n_onset_in_run_in"],
-            "trigger_to_onset_months": np.median(
-                (record.untreated_onset_day - 1.0) / DAYS_PER_MONTH, axis=1
-            ),
-        }
-        status = landmark_status(sim, event_endpoint(design).landmark_day)
-        control = sim.arm_index == design.arm_labels.index(design.control_arm)
-        values["event_proportion_control"] = np.nanmean(status[:, control], axis=1)
-        values["event_proportion_treated"] = np.nanmean(status[:, ~control], axis=1)
-    return values
 
 
 def funnel_rows(sim: TrialSimulation) -> pd.DataFrame:
@@ -209,7 +145,7 @@ def funnel_rows(sim: TrialSimulation) -> pd.DataFrame:
                     "status": "ok",
                 }
             )
-            for name, values in funnel_values(sim).items()
+            for name, values in trial_metrics(sim).items()
         ],
         ignore_index=True,
     )
@@ -219,7 +155,7 @@ def funnel_table(results: pd.DataFrame, points: "tuple[DesignPoint, ...]") -> pd
     """Per design point and metric: mean, median and 2.5-97.5% over replicates."""
     rows = []
     for point in points:
-        for name, description in FUNNEL_METRICS.items():
+        for name, description in TRIAL_METRICS.items():
             sel = results[
                 (results["point"] == point.index)
                 & (results["analysis"] == f"{FUNNEL_PREFIX}{name}")

@@ -27,7 +27,6 @@ from typing import Any
 import pandas as pd
 
 import alsim
-from alsim.calibrate.safety import default_adverse_event_terms
 from alsim.campaign.carriers import funnel_rows, funnel_table
 from alsim.campaign.grid import CampaignError, DesignPoint, scale_patients
 from alsim.campaign.plan import AnalysisPlan, run_plan
@@ -37,7 +36,6 @@ from alsim.design.trial import TrialDesign
 from alsim.io.output import write_parquet_atomic, write_text_atomic
 from alsim.model.parameters import DEFAULT_PARAMETERS
 from alsim.model.uncertainty import prior_parameter_sets
-from alsim.simulate.presymptomatic import simulate_carrier_trial
 from alsim.simulate.trial import MAX_REPLICATES, simulate_trial
 
 TRUTH_PATIENTS = 5_000
@@ -126,19 +124,12 @@ def simulate_chunk(
 ) -> pd.DataFrame:
     """Simulate replicates ``first .. first + n - 1`` and run the plan on them (a unit of work);
     ``parameters="prior"`` draws one parameter set per replicate (`alsim.model.uncertainty`)."""
-    if parameters == "prior":
-        sim = simulate_carrier_trial(
-            design,
-            n_replicates=n,
-            seed=seed,
-            first_replicate=first,
-            parameters=prior_parameter_sets(
-                DEFAULT_PARAMETERS, seed=seed, replicates=range(first, first + n)
-            ),
-            adverse_event_terms=default_adverse_event_terms(),
-        )
-    else:
-        sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first)
+    sets = (
+        prior_parameter_sets(DEFAULT_PARAMETERS, seed=seed, replicates=range(first, first + n))
+        if parameters == "prior"
+        else DEFAULT_PARAMETERS
+    )
+    sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first, parameters=sets)
     return pd.concat(
         [run_plan(sim, plan), serious_event_rows(sim), funnel_rows(sim)], ignore_index=True
     )

@@ -102,6 +102,14 @@ class Rescue(_Frozen):
     dose_mg: float = Field(ge=0, le=1000)
 
 
+def event_endpoint(design: "TrialDesign", paramcd: str = "PHENOCNV") -> EventEndpoint:
+    """The event endpoint `paramcd` of `design` (ValueError if it has none)."""
+    for event in design.event_endpoints:
+        if event.paramcd == paramcd:
+            return event
+    raise ValueError(f"{design.study_id} has no event endpoint {paramcd}")
+
+
 def check_carrier_design(design: "TrialDesign") -> None:
     """Cross-field rules of run-in designs; raises ValueError naming the field."""
     has_run_in = design.run_in is not None

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from alsim.analysis.change import PercentChangeResult, percent_change_by_arm
 from alsim.errors import EvidenceError
 from alsim.evidence import protocol
+from alsim.evidence.carriers import CARRIER_QUANTITY_LABELS, carrier_values
 from alsim.evidence.natural_history import NH_QUANTITIES, natural_history_values
 from alsim.evidence.records import evidence
 from alsim.simulate.trial import TrialSimulation
@@ -58,18 +59,23 @@ QUANTITY_LABELS: dict[str, str] = {
     "extension_entered_n": "patients entering the open-label extension",
     "nh_median_survival": "natural history: median survival from onset (years)",
     "nh_slope_mean": "natural history: mean pre-study ALSFRS-R slope (points/month)",
+    **CARRIER_QUANTITY_LABELS,
 }
-PROTOCOL_QUANTITIES = frozenset(QUANTITY_LABELS) - {
-    "pct_change_diff",
-    "mean_pct_change",
-    "geo_mean_pct_change",
-    "ae_incidence",
-    "ae_risk_difference",
-    "ae_patients",
-    "extension_entered_n",
-    "nh_median_survival",
-    "nh_slope_mean",
-}
+PROTOCOL_QUANTITIES = (
+    frozenset(QUANTITY_LABELS)
+    - set(CARRIER_QUANTITY_LABELS)
+    - {
+        "pct_change_diff",
+        "mean_pct_change",
+        "geo_mean_pct_change",
+        "ae_incidence",
+        "ae_risk_difference",
+        "ae_patients",
+        "extension_entered_n",
+        "nh_median_survival",
+        "nh_slope_mean",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -205,6 +211,8 @@ def simulated_values(
     """The target's estimate in every replicate, shaped (replicate,)."""
     if target.quantity == "extension_entered_n":
         return _entered(sim)
+    if target.quantity in CARRIER_QUANTITY_LABELS:
+        return carrier_values(sim, target.quantity, target.arm)
     if target.quantity in NH_QUANTITIES:
         return _natural_history(sim, target)
     if target.quantity in PROTOCOL_QUANTITIES:
@@ -231,6 +239,8 @@ def compare(
     for target in (*targets, *predictions):
         if target.quantity == "extension_entered_n":
             values = _entered(sim)
+        elif target.quantity in CARRIER_QUANTITY_LABELS:
+            values = carrier_values(sim, target.quantity, target.arm)
         elif target.quantity in NH_QUANTITIES:
             values = _natural_history(sim, target)
         elif target.quantity in PROTOCOL_QUANTITIES:
@@ -262,6 +272,15 @@ def compare(
             record = evidence(target.evidence)
             source, tier, name = record.source, record.verification_tier, record.id
             criterion = "prediction (published value not available: a gap in the evidence)"
+        elif target.evidence is not None and not evidence(target.evidence).is_numeric:
+            # a published range (e.g. "6-12" months) held in the CI fields
+            record = evidence(target.evidence)
+            source, tier, name = record.source, record.verification_tier, record.id
+            ci_low, ci_high = record.ci_low, record.ci_high
+            criterion = "simulated median inside the published range"
+            inside = bool(
+                ci_low is not None and ci_high is not None and ci_low <= median <= ci_high
+            )
         elif target.evidence is not None:
             record = evidence(target.evidence)
             published = record.numeric_value

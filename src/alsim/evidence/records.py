@@ -38,9 +38,14 @@ class EvidenceRecord:
     note: str = ""
 
     @property
+    def is_numeric(self) -> bool:
+        """Whether the value is a number (not a gap, a range in words or a definition)."""
+        return isinstance(self.value, int | float) and not isinstance(self.value, bool)
+
+    @property
     def numeric_value(self) -> float:
         """The value as a float, or an error naming the record if it is not numeric."""
-        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+        if not self.is_numeric:
             raise EvidenceError(f"evidence {self.id}: value {self.value!r} is not a number")
         return float(self.value)
 

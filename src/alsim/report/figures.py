@@ -563,3 +563,56 @@ def power_curve_figure(
         ax.set_title(title)
         ax.legend(loc="lower right")
     return figure
+
+
+# ----------------------------------------------------------- presymptomatic carriers
+
+
+def prodromal_nfl_figure(
+    nfl: pd.DataFrame,
+    lead_months: Sequence[float] | np.ndarray,
+    *,
+    trigger_level_pg_ml: float | None,
+    evidence_range_months: tuple[float, float] | None,
+) -> Figure:
+    """Left: plasma NfL of untreated carriers against months to phenoconversion (`nfl`: MONTH,
+    MEDIAN, LOW, HIGH), with the trigger level; right: the months from the NfL trigger to
+    phenoconversion (`lead_months`), with the published range shaded."""
+    with style():
+        figure = new_figure(PANEL_WIDTH_IN * 2, PANEL_HEIGHT_IN + 0.3)
+        left, right = figure.subplots(1, 2)
+        left.fill_between(nfl["MONTH"], nfl["LOW"], nfl["HIGH"], color=PALETTE[4], alpha=0.18)
+        left.plot(nfl["MONTH"], nfl["MEDIAN"], color=PALETTE[4], label="median, 10-90% band")
+        if trigger_level_pg_ml is not None:
+            left.axhline(trigger_level_pg_ml, color=OUTSIDE_COLOR, linestyle="--", linewidth=1)
+            left.annotate(
+                f"trigger level {trigger_level_pg_ml:g} pg/mL",
+                (float(nfl["MONTH"].min()), trigger_level_pg_ml),
+                textcoords="offset points",
+                xytext=(2, 3),
+                color=OUTSIDE_COLOR,
+                fontsize=8,
+            )
+        left.axvline(0.0, color="#888888", linewidth=1)
+        left.set_yscale("log")
+        left.set_xlabel("Months from phenoconversion (untreated)")
+        left.set_ylabel("Plasma NfL (pg/mL)")
+        left.set_title("NfL before and after phenoconversion")
+        left.legend(loc="upper left")
+        months = np.asarray(lead_months, dtype=np.float64)
+        months = months[np.isfinite(months)]
+        upper = float(np.quantile(months, 0.98)) if months.size else 1.0
+        right.hist(months[months <= upper], bins=40, color=PALETTE[4], alpha=0.8)
+        if evidence_range_months is not None:
+            right.axvspan(*evidence_range_months, color=INSIDE_COLOR, alpha=0.15)
+            right.annotate(
+                "published range",
+                (evidence_range_months[0], 0.95),
+                xycoords=("data", "axes fraction"),
+                color=INSIDE_COLOR,
+                fontsize=8,
+            )
+        right.set_xlabel("Months from NfL trigger to phenoconversion (untreated)")
+        right.set_ylabel("Randomised carriers")
+        right.set_title("Lead time of the trigger")
+    return figure

@@ -1,11 +1,13 @@
 """Write a reproduction's files: comparison.json, comparison.md and report.html."""
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from alsim.evidence.reproduce import StudyReproduction
 from alsim.io.output import write_json
 from alsim.model.parameters import ParameterSet
+from alsim.report.carriers import carrier_section, prediction_statement
 from alsim.report.html import Section, render_page
 from alsim.report.pages import StudyFigures, parameter_section, study_section
 from alsim.report.tables import comparison_html, comparison_markdown
@@ -43,6 +45,7 @@ def write_reproduction(
             "seed": r.seed,
             "notes": list(r.notes),
             "rows": [row.to_dict() for row in r.rows],
+            **({"prediction": asdict(r.prediction)} if r.prediction is not None else {}),
         }
         for r in results
     }
@@ -51,6 +54,7 @@ def write_reproduction(
         f"## {r.design.title}\n\n{r.n_replicates} replicates, seed {r.seed}.\n\n"
         + "".join(f"- {note}\n" for note in r.notes)
         + ("\n" if r.notes else "")
+        + (f"{prediction_statement(r.prediction)}\n\n" if r.prediction is not None else "")
         + f"{comparison_markdown(r.rows)}\n"
         for r in results
     )
@@ -59,6 +63,8 @@ def write_reproduction(
     sections = []
     for r in results:
         sections.append(_study_section(r))
+        if r.sim is not None and r.sim.carriers is not None:
+            sections.append(carrier_section(r.sim, r.prediction))
         if r.notes:
             sections.append(
                 Section(

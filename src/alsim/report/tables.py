@@ -32,7 +32,11 @@ def _published(value: float | None) -> str:
 def comparison_cells(row: ComparisonRow) -> tuple[str, ...]:
     """The table cells of one comparison row, as text."""
     simulated = f"{_fmt(row.sim_median)} [{_fmt(row.sim_low)}, {_fmt(row.sim_high)}]"
-    if row.published is None:
+    if row.published is None and row.published_ci_low is not None:
+        published = (
+            f"range [{_published(row.published_ci_low)}, {_published(row.published_ci_high)}]"
+        )
+    elif row.published is None:
         published = "prediction"
     elif row.published_ci_low is not None:
         published = (

@@ -29,7 +29,7 @@ from math import gcd
 import numpy as np
 from numpy.typing import NDArray
 
-from alsim.design.presymptomatic import EventEndpoint, RunIn, TriggerRule
+from alsim.design.presymptomatic import RunIn, TriggerRule, event_endpoint
 from alsim.design.trial import TrialDesign
 from alsim.errors import AlsimError
 from alsim.model.adverse_events import AdverseEventTerm
@@ -59,6 +59,16 @@ BoolArray = NDArray[np.bool_]
 MIN_CARRIER_BATCH = 512
 MAX_CARRIER_BATCH = 20_000
 MAX_CARRIER_ROUNDS = 200
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
+TRIAL_METRICS = {
+    "projected_randomised": "Part B size from the Part A cohort (run_in.n_carriers)",
+    "trigger_rate_per_year": "carriers triggering per carrier-year of run-in",
+    "screened_per_randomised": "carriers screened per randomised patient",
+    "missed_by_trigger": "share of run-in phenoconversions not preceded by a trigger",
+    "trigger_to_onset_months": "median months from trigger to phenoconversion, untreated",
+    "event_proportion_control": "proportion with the event by the landmark, control arm",
+    "event_proportion_treated": "proportion with the event by the landmark, treated arm",
+}
 FUNNEL_FIELDS = (
     "n_screened",
     "n_eligible",
@@ -111,6 +121,14 @@ class CarrierRecord:
     def event_or_censor_day(self) -> FloatArray:
         """(replicate, patient): the study day of the event, or of the last negative assessment."""
         out: FloatArray = np.where(self.event_observed, self.event_day, self.censor_day)
+        return out
+
+    def landmark_status(self, landmark_day: int) -> FloatArray:
+        """(replicate, patient): 1 = event found by `landmark_day`, 0 = assessed on or after it
+        without the event (found later, or never), NaN = unknown (withdrawn before it)."""
+        by = self.event_day <= landmark_day
+        clear = ~by & (self.event_or_censor_day >= landmark_day)
+        out: FloatArray = np.where(by, 1.0, np.where(clear, 0.0, np.nan))
         return out
 
 
@@ -393,7 +411,7 @@ def simulate_carrier_trial(
     """Replicates of a run-in design (see the module docstring); `parameters` is one set for
     every replicate or one per replicate (parameter uncertainty)."""
     assert design.run_in is not None and design.trigger is not None
-    event = _event_endpoint(design)
+    event = event_endpoint(design)
     sets = _per_replicate(parameters, n_replicates)
     arm_index, group_index = design.allocation()
     n_patients = arm_index.size
@@ -536,8 +554,38 @@ def simulate_carrier_trial(
     )
 
 
-def _event_endpoint(design: TrialDesign) -> EventEndpoint:
-    for event in design.event_endpoints:
-        if event.paramcd == "PHENOCNV":
-            return event
-    raise AlsimError(f"{design.study_id}: a run-in design needs the PHENOCNV event endpoint")
+def carrier_record(sim: TrialSimulation) -> CarrierRecord:
+    """The run-in part of `sim`, or an error for designs without a run-in."""
+    if sim.carriers is None:
+        raise AlsimError(f"{sim.design.study_id} has no run-in: no phenoconversion to analyse")
+    return sim.carriers
+
+
+def trial_metrics(sim: TrialSimulation) -> dict[str, FloatArray]:
+    """Per-replicate metrics of a run-in trial (keys and meaning in `TRIAL_METRICS`)."""
+    record = carrier_record(sim)
+    design = sim.design
+    funnel = record.funnel
+    status = record.landmark_status(event_endpoint(design).landmark_day)
+    control = sim.arm_index == design.arm_labels.index(design.control_arm)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "projected_randomised": funnel["projected_randomised"],
+            "trigger_rate_per_year": funnel["n_triggered"] / funnel["carrier_years"],
+            "screened_per_randomised": funnel["n_screened"] / sim.n_patients,
+            "missed_by_trigger": funnel["n_converted_in_run_in"] / funnel["n_onset_in_run_in"],
+            "trigger_to_onset_months": np.median(
+                (record.untreated_onset_day - 1.0) / DAYS_PER_MONTH, axis=1
+            ),
+            "event_proportion_control": _mean_known(status[:, control]),
+            "event_proportion_treated": _mean_known(status[:, ~control]),
+        }
+
+
+def _mean_known(values: FloatArray) -> FloatArray:
+    """Row means over the finite entries (NaN for a row without any)."""
+    known = np.isfinite(values)
+    count = known.sum(axis=1)
+    total = np.where(known, values, 0.0).sum(axis=1)
+    out: FloatArray = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return out

@@ -128,14 +128,15 @@ def simulate_trial(
     *,
     n_replicates: int,
     seed: int,
-    parameters: ParameterSet = DEFAULT_PARAMETERS,
+    parameters: ParameterSet | Sequence[ParameterSet] = DEFAULT_PARAMETERS,
     first_replicate: int = 0,
     adverse_event_terms: Sequence[AdverseEventTerm] | None = None,
 ) -> TrialSimulation:
     """Simulate replicates `first_replicate .. first_replicate + n_replicates - 1` of `design`.
 
     `adverse_event_terms` defaults to the table calibrated to the evidence
-    (`alsim.calibrate.safety`); pass `()` to simulate no adverse events.
+    (`alsim.calibrate.safety`); pass `()` to simulate no adverse events. `parameters` may give
+    one parameter set per replicate for run-in designs (`alsim.simulate.presymptomatic`).
     """
     if adverse_event_terms is None:
         # imported here: the calibration reads the evidence package, which itself uses simulate
@@ -157,6 +158,8 @@ def simulate_trial(
             first_replicate=first_replicate,
             adverse_event_terms=adverse_event_terms,
         )
+    if not isinstance(parameters, ParameterSet):
+        raise AlsimError("one parameter set per replicate is simulated for run-in designs only")
     arm_index, group_index = design.allocation()
     n_patients = arm_index.shape[0]
     visit_days = np.array([v.day for v in design.visits], dtype=np.int64)
