@@ -2,8 +2,8 @@
 
 Over the replicates whose analysis succeeded (``status == "ok"``):
 
-- ``rejection_rate``: share with ``p < alpha``; power, or the type I error at a null point;
-  MCSE ``sqrt(p (1 - p) / n)``.
+- ``rejection_rate``: share with ``p < alpha``; power, or the type I error at a null point, or
+  the assurance at ``parameters=prior``; MCSE ``sqrt(p (1 - p) / n)``.
 - ``bias``: mean estimate minus the true value, on the log scale for ratios (GMR, HR) so that it
   measures the bias of the log ratio; MCSE ``sd / sqrt(n)``.
 - ``coverage``: share of CIs containing the true value; MCSE ``sqrt(c (1 - c) / n)``.
@@ -48,6 +48,7 @@ def operating_characteristics(
     }
     for point in points:
         settings = dict(point.settings)
+        trigger = point.design.trigger
         for analysis in plan:
             sel = results[
                 (results["point"] == point.index) & (results["analysis"] == analysis.name)
@@ -79,6 +80,9 @@ def operating_characteristics(
                     "n_total": point.design.n_patients,
                     "duration_weeks": (point.design.visits[-1].day - 1) / 7,
                     "effect": settings.get("effect", "drug"),
+                    "parameters": point.parameters,
+                    "trigger_level": trigger.min_level_pg_ml if trigger else float("nan"),
+                    "trigger_rise": trigger.min_rise_pg_ml if trigger else float("nan"),
                     "analysis": analysis.name,
                     "method": analysis.method,
                     "paramcd": analysis.paramcd,

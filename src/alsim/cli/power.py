@@ -123,7 +123,8 @@ def _run(
     seconds = time.perf_counter() - started
     _print_summary(result.summary)
     _print_safety(result.safety)
-    report = _write_report(result.summary, out, base.study_id)
+    _print_funnel(result.funnel)
+    report = _write_report(result.summary, out, base.study_id, result.funnel)
     console.print(
         f"{len(points)} design point(s) x {replicates} replicates of {base.study_id} in "
         f"{seconds:.1f} s; wrote {out}/summary.parquet, summary.csv, safety.csv, points/"
@@ -153,6 +154,24 @@ def _print_safety(safety: "pd.DataFrame") -> None:
     console.print(table)
 
 
+def _print_funnel(funnel: "pd.DataFrame") -> None:
+    """Run-in designs: the trial metrics per design point (median [2.5%, 97.5%])."""
+    from rich.table import Table
+
+    if funnel.empty:
+        return
+    table = Table(title="run-in and randomised part: median [2.5%, 97.5%] over trials")
+    for column in ("design point", "metric", "value"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for row in funnel.itertuples(index=False):
+        table.add_row(
+            str(row.label),
+            str(row.description),
+            f"{row.median:.3g} [{row.low:.3g}, {row.high:.3g}]",
+        )
+    console.print(table)
+
+
 def _print_summary(summary: "pd.DataFrame") -> None:
     import math
 
@@ -172,6 +191,8 @@ def _print_summary(summary: "pd.DataFrame") -> None:
     for row in summary.itertuples(index=False):
         name = f"{row.analysis}{' (primary)' if row.primary else ''}"
         rate_name = "type I" if row.effect == "none" else "power"
+        if row.parameters == "prior" and row.effect != "none":
+            rate_name = "assurance"
         bias = pm(row.bias, row.bias_mcse, "+")  # type: ignore[arg-type]
         table.add_row(
             str(row.label),
@@ -184,7 +205,9 @@ def _print_summary(summary: "pd.DataFrame") -> None:
     console.print(table)
 
 
-def _write_report(summary: "pd.DataFrame", out: Path, study_id: str) -> Path | None:
+def _write_report(
+    summary: "pd.DataFrame", out: Path, study_id: str, funnel: "pd.DataFrame | None" = None
+) -> Path | None:
     """report.html: the power curves (when `alsim.report.power_curve_figure` is available) and the
     summary table; None when the report helpers are not available."""
     import html
@@ -208,7 +231,11 @@ def _write_report(summary: "pd.DataFrame", out: Path, study_id: str) -> Path | N
         frame = drug.rename(columns={"analysis": "endpoint", "rejection_rate": "power"}).assign(
             design_point=drug["label"], mc_se=drug["rejection_mcse"]
         )
-        varied = [c for c in ("n_total", "duration_weeks") if frame[c].nunique() > 1]
+        varied = [
+            c
+            for c in ("n_total", "duration_weeks", "trigger_level", "trigger_rise")
+            if frame[c].nunique() > 1
+        ]
         x = "design_point"
         if len(varied) == 1 and frame[varied[0]].nunique() == frame["label"].nunique():
             x = varied[0]
@@ -221,5 +248,13 @@ def _write_report(summary: "pd.DataFrame", out: Path, study_id: str) -> Path | N
             summary.to_html(index=False, float_format=lambda v: f"{v:.4g}", escape=True),
         )
     )
+    if funnel is not None and not funnel.empty:
+        sections.append(
+            Section(
+                "Run-in and randomised part",
+                "Per design point: median and 2.5-97.5% over simulated trials (funnel.csv).",
+                funnel.to_html(index=False, float_format=lambda v: f"{v:.4g}", escape=True),
+            )
+        )
     page = render_page(f"Operating characteristics: {html.escape(study_id)}", "", sections)
     return write_text_atomic(page, out / "report.html")
