@@ -30,6 +30,7 @@ TEMPLATE_LABELS = {
     "phase12": "Phase 1/2 multiple ascending dose (233AS101 Part B)",
     "valor": "VALOR (Phase 3, 28 weeks)",
     "ole": "VALOR + open-label extension (early vs delayed start)",
+    "atlas": "ATLAS (presymptomatic carriers, NfL-triggered randomisation)",
 }
 
 
@@ -266,7 +267,9 @@ def _concatenate(pieces: list[TrialSimulation], np: Any) -> TrialSimulation:
         value = getattr(first, f.name)
         if f.name in ("design", "seed", "arm_index", "group_index", "visit_days"):
             continue
-        if isinstance(value, dict):
+        if f.name == "carriers" and value is not None:
+            joined[f.name] = type(value).concatenate([p.carriers for p in pieces])
+        elif isinstance(value, dict):
             joined[f.name] = {
                 k: np.concatenate([getattr(p, f.name)[k] for p in pieces]) for k in value
             }

@@ -23,7 +23,7 @@ their own stream, as in `alsim.simulate.trial`.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from math import gcd
 
 import numpy as np
@@ -122,6 +122,19 @@ class CarrierRecord:
         """(replicate, patient): the study day of the event, or of the last negative assessment."""
         out: FloatArray = np.where(self.event_observed, self.event_day, self.censor_day)
         return out
+
+    @classmethod
+    def concatenate(cls, records: Sequence["CarrierRecord"]) -> "CarrierRecord":
+        """Records of consecutive replicate chunks joined along the replicate axis."""
+        first = records[0]
+        return cls(
+            **{
+                f.name: np.concatenate([getattr(r, f.name) for r in records])
+                for f in fields(cls)
+                if f.name != "funnel"
+            },
+            funnel={k: np.concatenate([r.funnel[k] for r in records]) for k in first.funnel},
+        )
 
     def landmark_status(self, landmark_day: int) -> FloatArray:
         """(replicate, patient): 1 = event found by `landmark_day`, 0 = assessed on or after it
