@@ -76,28 +76,15 @@ def carrier_plan(design: TrialDesign) -> "AnalysisPlan":
     return tuple(plan)
 
 
-def _treated_and_stratum(
-    sim: TrialSimulation, analysis: "PlannedAnalysis"
-) -> tuple[IntArray, NDArray[np.bool_], IntArray | None]:
-    design = sim.design
-    labels = design.arm_labels
-    if analysis.treated_arm not in labels:
-        raise AlsimError(
-            f"analysis {analysis.name}: unknown arm {analysis.treated_arm!r}; allowed: "
-            f"{', '.join(labels)}"
-        )
-    arms = [labels.index(analysis.treated_arm), labels.index(design.control_arm)]
-    index = np.flatnonzero(np.isin(sim.arm_index, arms)).astype(np.int64)
-    treated = np.asarray(sim.arm_index[index] == arms[0])
-    stratum = None
-    if design.randomization.unit == "stratum" and len(design.randomization.groups) > 1:
-        stratum = np.broadcast_to(sim.group_index[index], (sim.n_replicates, index.size)).copy()
-    return index, treated, stratum
-
-
-def fit_event_analysis(sim: TrialSimulation, analysis: "PlannedAnalysis") -> EstimateResult:
-    """One planned analysis of the event endpoint on every replicate of `sim`."""
-    index, treated, stratum = _treated_and_stratum(sim, analysis)
+def fit_event_analysis(
+    sim: TrialSimulation,
+    analysis: "PlannedAnalysis",
+    index: IntArray,
+    treated: NDArray[np.bool_],
+    stratum: IntArray | None,
+) -> EstimateResult:
+    """One planned analysis of the event endpoint on every replicate of `sim`, for the patients
+    at `index` (the plan's selection, `alsim.campaign.plan.fit_analysis`)."""
     record = carrier_record(sim)
     landmark = event_endpoint(sim.design, analysis.paramcd).landmark_day
     if analysis.method == "risk_difference":

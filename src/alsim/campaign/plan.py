@@ -246,14 +246,14 @@ def fit_analysis(
 ) -> EstimateResult:
     """Run one planned analysis on every replicate of `sim`, using `values` as the measurements
     (``sim.observed``, or ``sim.true_values`` for a noise-free run)."""
-    if analysis.paramcd in EVENT_ENDPOINTS:
-        from alsim.campaign.carriers import fit_event_analysis
-
-        return fit_event_analysis(sim, analysis)
     index = _patients(sim, analysis)
     control = sim.design.arm_labels.index(sim.design.control_arm)
     treated = np.asarray(sim.arm_index[index] != control)
     stratum = _stratum(sim, index, analysis)
+    if analysis.paramcd in EVENT_ENDPOINTS:
+        from alsim.campaign.carriers import fit_event_analysis
+
+        return fit_event_analysis(sim, analysis, index, treated, stratum)
     k = sim.visit_position(resolve_visit(sim.design, analysis.visit))
     if analysis.method == "cox":
         limit = float(sim.visit_days[k])

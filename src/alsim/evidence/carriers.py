@@ -52,8 +52,8 @@ _PERCENT_METRICS = ("missed_by_trigger",)
 def _fit(sim: TrialSimulation, method: str, alpha: float = 0.05) -> "EstimateResult":
     """The run-in design's analysis `method` (risk_difference or cox) of the event endpoint."""
     # imported here: the campaign package imports the evidence package through its calibration
-    from alsim.campaign.carriers import EVENT, fit_event_analysis
-    from alsim.campaign.plan import LAST_VISIT, PlannedAnalysis, highest_dose_arm
+    from alsim.campaign.carriers import EVENT
+    from alsim.campaign.plan import LAST_VISIT, PlannedAnalysis, fit_analysis, highest_dose_arm
 
     analysis = PlannedAnalysis(
         name=method,
@@ -63,7 +63,7 @@ def _fit(sim: TrialSimulation, method: str, alpha: float = 0.05) -> "EstimateRes
         visit=LAST_VISIT,
         alpha=alpha,
     )
-    return fit_event_analysis(sim, analysis)
+    return fit_analysis(sim, analysis, sim.observed)
 
 
 def carrier_values(sim: TrialSimulation, quantity: str, arm: str) -> FloatArray:

@@ -9,7 +9,7 @@ one file. These layouts are a contract: extend them, never rename.
 import numpy as np
 import pandas as pd
 
-from alsim.io.carriers import PHENOCNV_LABEL, add_carrier_adsl, add_carrier_bds, carrier_adtte
+from alsim.io.carriers import PHENOCNV_LABEL, add_carrier_adsl, add_carrier_bds, carrier_tte
 from alsim.simulate.trial import TrialSimulation
 
 PARAM_LABELS = {
@@ -98,20 +98,22 @@ def build_adtte(sim: TrialSimulation) -> pd.DataFrame:
     from Day 1, CNSR 1 = censored."""
     design = sim.design
     n_rep, n_pat = sim.n_replicates, sim.n_patients
+    paramcd = "DTHPV"
     if sim.carriers is not None:
-        return carrier_adtte(sim, usubjid(design.study_id, n_pat))
-    if not sim.has_events:
+        paramcd = "PHENOCNV"
+        end_day, event, reason = carrier_tte(sim)
+    elif not sim.has_events:
         return pd.DataFrame(columns=[*ADSL_KEYS, "TRT01P", "PARAMCD", "PARAM", "AVAL", "CNSR"])
+    else:
+        event = sim.event_day <= sim.censor_day
+        end_day = np.where(event, sim.event_day, sim.censor_day)
+        reason = np.where(
+            event,
+            "DEATH OR PERMANENT VENTILATION",
+            np.where(sim.censor_day >= float(sim.visit_days[-1]), "END OF FOLLOW-UP", "WITHDRAWN"),
+        )
     arm_labels = np.array(design.arm_labels, dtype=object)
     group_names = np.array([g.name for g in design.randomization.groups], dtype=object)
-    event = sim.event_day <= sim.censor_day
-    end_day = np.where(event, sim.event_day, sim.censor_day)
-    last_visit_day = float(sim.visit_days[-1])
-    reason = np.where(
-        event,
-        "DEATH OR PERMANENT VENTILATION",
-        np.where(sim.censor_day >= last_visit_day, "END OF FOLLOW-UP", "WITHDRAWN"),
-    )
     return pd.DataFrame(
         {
             "STUDYID": design.study_id,
@@ -119,8 +121,8 @@ def build_adtte(sim: TrialSimulation) -> pd.DataFrame:
             "USUBJID": np.tile(usubjid(design.study_id, n_pat), n_rep),
             "TRT01P": np.tile(arm_labels[sim.arm_index], n_rep),
             "STRATUM": np.tile(group_names[sim.group_index], n_rep),
-            "PARAMCD": "DTHPV",
-            "PARAM": TTE_PARAM_LABELS["DTHPV"],
+            "PARAMCD": paramcd,
+            "PARAM": TTE_PARAM_LABELS[paramcd],
             "AVAL": (end_day - 1.0).reshape(-1),
             "CNSR": np.where(event, 0, 1).astype(np.int64).reshape(-1),
             "EVNTDESC": reason.reshape(-1),

@@ -85,31 +85,14 @@ def add_carrier_bds(
     )
 
 
-def carrier_adtte(sim: TrialSimulation, ids: np.ndarray) -> pd.DataFrame:
-    """ADTTE rows of the event endpoint PHENOCNV: one per REPLICATE x USUBJID."""
+def carrier_tte(sim: TrialSimulation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PHENOCNV per (replicate, patient): the study day of the event or of the last assessment
+    without it, whether the event was found, and why the time ends (EVNTDESC)."""
     record = _record(sim)
-    design = sim.design
-    n_rep, n_pat = sim.n_replicates, sim.n_patients
-    arm_labels = np.array(design.arm_labels, dtype=object)
-    group_names = np.array([g.name for g in design.randomization.groups], dtype=object)
     found = record.event_observed
-    last_visit_day = float(sim.visit_days[-1])
     reason = np.where(
         found,
         "CLINICALLY MANIFEST ALS",
-        np.where(record.censor_day >= last_visit_day, "END OF FOLLOW-UP", "WITHDRAWN"),
+        np.where(record.censor_day >= float(sim.visit_days[-1]), "END OF FOLLOW-UP", "WITHDRAWN"),
     )
-    return pd.DataFrame(
-        {
-            "STUDYID": design.study_id,
-            "REPLICATE": np.repeat(sim.replicate, n_pat),
-            "USUBJID": np.tile(ids, n_rep),
-            "TRT01P": np.tile(arm_labels[sim.arm_index], n_rep),
-            "STRATUM": np.tile(group_names[sim.group_index], n_rep),
-            "PARAMCD": "PHENOCNV",
-            "PARAM": PHENOCNV_LABEL,
-            "AVAL": (record.event_or_censor_day - 1.0).reshape(-1),
-            "CNSR": np.where(found, 0, 1).astype(np.int64).reshape(-1),
-            "EVNTDESC": reason.reshape(-1),
-        }
-    )
+    return record.event_or_censor_day, found, reason

@@ -19,7 +19,8 @@ Recipe (SCIENCE.md s.4; parameters in the "carrier" block of the parameter table
 age and NfL at onset.
 """
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import NDArray
@@ -60,15 +61,22 @@ class Carriers:
     def take(self, index: NDArray[np.int64]) -> "Carriers":
         """The carriers at `index`, in that order."""
         return Carriers(
-            age_years=self.age_years[index],
-            male=self.male[index],
-            a4v=self.a4v[index],
-            onset_days=self.onset_days[index],
-            prodromal_scale_days=self.prodromal_scale_days[index],
-            nfl_base_pg_ml=self.nfl_base_pg_ml[index],
-            nfl_onset_pg_ml=self.nfl_onset_pg_ml[index],
+            **{f.name: getattr(self, f.name)[index] for f in _ARRAYS},
             parameters={k: v[index] for k, v in self.parameters.items()},
         )
+
+    @classmethod
+    def concatenate(cls, parts: Sequence["Carriers"]) -> "Carriers":
+        """The carriers of `parts`, one after the other."""
+        return cls(
+            **{f.name: np.concatenate([getattr(c, f.name) for c in parts]) for f in _ARRAYS},
+            parameters={
+                k: np.concatenate([c.parameters[k] for c in parts]) for k in parts[0].parameters
+            },
+        )
+
+
+_ARRAYS = tuple(f for f in fields(Carriers) if f.name != "parameters")
 
 
 def latent_onset_days(

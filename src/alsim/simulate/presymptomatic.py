@@ -43,13 +43,15 @@ from alsim.model.presymptomatic import (
 from alsim.model.progression import event_time_days
 from alsim.model.system import DoseSchedule, solve
 from alsim.population.carriers import Carriers, sample_carriers
-from alsim.simulate.adverse_events import simulate_adverse_events, truncate_follow_up
+from alsim.simulate.adverse_events import truncate_follow_up
 from alsim.simulate.progression import SOLVE_CHUNK_PATIENTS
 from alsim.simulate.trial import (
     DAYS_PER_YEAR,
     RESIDUAL_SD_PARAMETER,
     TrialSimulation,
+    arm_dose_amounts,
     replicate_rng,
+    with_adverse_events,
 )
 
 FloatArray = NDArray[np.float64]
@@ -350,27 +352,13 @@ def fill_randomised_part(
     funnel["projected_randomised"] = projected if run_in.n_carriers else float("nan")
     chosen = [c for c in slot_carrier if c is not None]
     return _Filled(
-        carriers=_concatenate(chosen),
+        carriers=Carriers.concatenate(chosen),
         fire_day=fire,
         trigger_true_nfl=true_at,
         trigger_observed_nfl=obs_at,
         run_in_day=run_in_day,
         run_in_nfl=run_in_nfl,
         funnel=funnel,
-    )
-
-
-def _concatenate(parts: Sequence[Carriers]) -> Carriers:
-    first = parts[0]
-    return Carriers(
-        age_years=np.concatenate([c.age_years for c in parts]),
-        male=np.concatenate([c.male for c in parts]),
-        a4v=np.concatenate([c.a4v for c in parts]),
-        onset_days=np.concatenate([c.onset_days for c in parts]),
-        prodromal_scale_days=np.concatenate([c.prodromal_scale_days for c in parts]),
-        nfl_base_pg_ml=np.concatenate([c.nfl_base_pg_ml for c in parts]),
-        nfl_onset_pg_ml=np.concatenate([c.nfl_onset_pg_ml for c in parts]),
-        parameters={k: np.concatenate([c.parameters[k] for c in parts]) for k in first.parameters},
     )
 
 
@@ -461,21 +449,15 @@ def simulate_carrier_trial(
     z = np.stack(noise)
 
     dose_days = np.array(design.regimen.dose_days, dtype=np.float64)
-    arm_dose_mg = np.array([arm.dose_mg for arm in design.arms])[arm_index]
-    amount_mg = np.where(
-        dose_days[None, None, :] < dropout_day[:, :, None], arm_dose_mg[None, :, None], 0.0
-    )
-    adverse_events = simulate_adverse_events(
+    amount_mg, dropout_day, adverse_events = with_adverse_events(
         adverse_event_terms,
-        dose_days.astype(np.int64),
-        amount_mg,
+        dose_days,
+        arm_dose_amounts(design, arm_index, dose_days, dropout_day),
         dropout_day,
         float(visit_days[-1]),
         seed=seed,
         replicates=replicates,
     )
-    dropout_day = np.minimum(dropout_day, adverse_events.withdrawal_day)
-    amount_mg = np.where(dose_days[None, None, :] < dropout_day[:, :, None], amount_mg, 0.0)
 
     grid = np.arange(0.0, float(visit_days[-1]))  # daily, Day 1 (t = 0) to the last visit
     flat = {k: v.reshape(-1) for k, v in individual.items()}

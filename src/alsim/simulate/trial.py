@@ -111,6 +111,43 @@ def replicate_rng(seed: int, replicate: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replicate,)))
 
 
+def arm_dose_amounts(
+    design: TrialDesign, arm_index: IntArray, dose_days: FloatArray, dropout_day: FloatArray
+) -> FloatArray:
+    """(replicate, patient, dose): each patient's arm dose on every dose day before withdrawal."""
+    arm_dose_mg = np.array([arm.dose_mg for arm in design.arms])[arm_index]
+    amount: FloatArray = np.where(
+        dose_days[None, None, :] < dropout_day[:, :, None], arm_dose_mg[None, :, None], 0.0
+    )
+    return amount
+
+
+def with_adverse_events(
+    terms: Sequence[AdverseEventTerm],
+    dose_days: FloatArray,
+    amount_mg: FloatArray,
+    dropout_day: FloatArray,
+    last_day: float,
+    *,
+    seed: int,
+    replicates: IntArray,
+) -> tuple[FloatArray, FloatArray, AdverseEvents]:
+    """Simulate adverse events of the doses; withdrawals they cause end dosing and follow-up.
+    Returns the doses actually given, the withdrawal days and the events."""
+    events = simulate_adverse_events(
+        terms,
+        dose_days.astype(np.int64),
+        amount_mg,
+        dropout_day,
+        last_day,
+        seed=seed,
+        replicates=replicates,
+    )
+    dropout = np.minimum(dropout_day, events.withdrawal_day)
+    given: FloatArray = np.where(dose_days[None, None, :] < dropout[:, :, None], amount_mg, 0.0)
+    return given, dropout, events
+
+
 def _stack(
     populations: list[Population],
 ) -> tuple[FloatArray, BoolArray, BoolArray, dict[str, FloatArray]]:
@@ -196,10 +233,7 @@ def simulate_trial(
             individual[name] = np.stack([c.parameters[name] for c in courses])
 
     dose_days = np.array(design.regimen.dose_days, dtype=np.float64)
-    arm_dose_mg = np.array([arm.dose_mg for arm in design.arms])[arm_index]
-    amount_mg = np.where(
-        dose_days[None, None, :] < dropout_day[:, :, None], arm_dose_mg[None, :, None], 0.0
-    )
+    amount_mg = arm_dose_amounts(design, arm_index, dose_days, dropout_day)
     if design.extension is not None:
         # every patient still in the study is dosed; who really entered is decided afterwards
         # (non-entrants and the dead are not observed after the extension starts)
@@ -209,17 +243,15 @@ def simulate_trial(
         )
         dose_days = np.concatenate([dose_days, ext_days])
         amount_mg = np.concatenate([amount_mg, ext_mg], axis=2)
-    adverse_events = simulate_adverse_events(
+    amount_mg, dropout_day, adverse_events = with_adverse_events(
         adverse_event_terms,
-        dose_days.astype(np.int64),
+        dose_days,
         amount_mg,
         dropout_day,
         float(visit_days[-1]),
         seed=seed,
         replicates=replicates,
     )
-    dropout_day = np.minimum(dropout_day, adverse_events.withdrawal_day)
-    amount_mg = np.where(dose_days[None, None, :] < dropout_day[:, :, None], amount_mg, 0.0)
     flat = {name: values.reshape(-1) for name, values in individual.items()}
     visit_t = visit_days.astype(np.float64) - 1.0
     if design.has_progression:
