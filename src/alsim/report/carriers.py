@@ -173,8 +173,7 @@ def carrier_section(sim: TrialSimulation, prediction: PrimaryPrediction | None) 
         if values.size == 0:
             continue
         low, median, high = np.quantile(values, [0.025, 0.5, 0.975])
-        digits = 1 if median >= 10 else 2
-        body.append([description, _interval(median, low, high, digits)])
+        body.append([description, f"{median:.3g} [{low:.3g}, {high:.3g}]"])
     parts.append("<h3>Run-in metrics</h3>")
     parts.append(html_table(("Metric", "Median [2.5%, 97.5%] over trials"), body))
     return Section(
