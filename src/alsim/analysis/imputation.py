@@ -1,12 +1,11 @@
-"""Proper multiple imputation of monotone missing data, and Rubin's rules.
+"""Proper multiple imputation (MAR or reference-based), with bounded values, and Rubin's rules.
 
-Imputation (normal regression, by arm, visit by visit): for visit ``k``, regress the value on
-``1 + baseline + covariates + values at visits < k`` over the patients of the arm observed at
-``k``, giving ``b_hat``, ``s^2`` and ``(X'X)^-1``. For each imputation draw
-``s*^2 = s^2 (n - p) / chi2_(n-p)``, ``b* ~ N(b_hat, s*^2 (X'X)^-1)``, and impute
-``y = x' b* + N(0, s*^2)``; later visits use the values imputed at earlier ones (monotone
-dropout). Every replicate draws from its own ``SeedSequence`` child, so its imputations do not
-depend on which other replicates are imputed with it.
+Imputation (`ImputationSpec`): by arm, visit by visit, from a sequence of normal regressions
+whose parameters are drawn from their posterior once per imputation; under MAR a value comes from
+its own arm's regression, under the reference-based models of Carpenter, Roger & Kenward (2013)
+from the reference arm's conditional law around a new mean. Imputed values are rounded and
+clipped to the endpoint's scale (`ENDPOINT_SCALES`: ALSFRS-R integers 0-48, SVC and HHD >= 0,
+biomarkers imputed on the log scale). Every replicate draws from its own ``SeedSequence`` child.
 
 Rubin's rules: ``Q_bar`` = mean of the estimates, ``U_bar`` = mean within-imputation variance,
 ``B`` = between-imputation variance, ``T = U_bar + (1 + 1/m) B``, with the Barnard-Rubin (1999)
@@ -24,16 +23,22 @@ import numpy.typing as npt
 from scipy import stats
 
 from alsim.analysis._arrays import as_covariates, as_patient_array, as_treated, batched_ols
-from alsim.analysis._result import BoolArray, EstimateResult, FloatArray
+from alsim.analysis._result import BoolArray, EstimateResult, FloatArray, IntArray
 from alsim.analysis.ancova import AncovaResult, t_interval
 from alsim.analysis.rank import JointRankResult, RankAncovaResult
 from alsim.errors import AnalysisError
 
 __all__ = [
+    "ENDPOINT_SCALES",
+    "KEEP",
+    "METHOD_CODES",
     "ImputationSpec",
     "Imputed",
     "PooledResult",
     "RubinPooled",
+    "Scale",
+    "endpoint_scale",
+    "pool_imputations",
     "rubin_pool",
 ]
 
@@ -120,12 +125,16 @@ class PooledResult(EstimateResult):
         Rubin's ``U_bar`` and ``B``.
     fmi : ndarray
         Fraction of missing information.
+    lsmean_treated, lsmean_control : ndarray
+        Per-arm LS means averaged over imputations (ANCOVA; NaN for other analyses).
     n_imputations : int
     """
 
     within_variance: FloatArray
     between_variance: FloatArray
     fmi: FloatArray
+    lsmean_treated: FloatArray
+    lsmean_control: FloatArray
     n_imputations: int = 0
 
 
@@ -173,42 +182,71 @@ class Imputed:
 
     def pool(self, result: EstimateResult, alpha: float = 0.05) -> PooledResult:
         """Combine a batched analysis of `stacked` by Rubin's rules."""
-        if not isinstance(result, AncovaResult | JointRankResult | RankAncovaResult):
-            raise AnalysisError(
-                f"Rubin's rules need an estimate with a symmetric SE; "
-                f"{type(result).__name__} is not supported (use ANCOVA, joint rank, rank ANCOVA)"
-            )
-        m, r = self.n_imputations, self.n_replicates
-        est = result.estimate.reshape(m, r)
-        var = (result.std_error**2).reshape(m, r)
-        df_com = result.df.reshape(m, r).min(axis=0)
-        pooled = rubin_pool(est, var, df_com)
-        se = np.sqrt(pooled.total)
-        lo, hi, p = t_interval(pooled.estimate, se, pooled.df, alpha)
-        status_all = result.status.reshape(m, r)
-        failed = (status_all != "ok").any(axis=0)
-        first_bad = np.argmax(status_all != "ok", axis=0)
-        status = np.where(failed, status_all[first_bad, np.arange(r)], "ok")
-        if self.status.size:
-            status = np.where(self.status != "ok", self.status, status)
-        return PooledResult(
-            method=(
-                f"{result.method} + multiple imputation (m={m}; Rubin's rules, Barnard-Rubin df)"
-            ),
-            estimate=pooled.estimate,
-            std_error=se,
-            ci_low=lo,
-            ci_high=hi,
-            p_value=p,
-            df=pooled.df,
-            n=result.n.reshape(m, r)[0],
-            status=status,
-            ci_level=1 - alpha,
-            within_variance=pooled.within,
-            between_variance=pooled.between,
-            fmi=pooled.fmi,
-            n_imputations=m,
+        return pool_imputations(
+            result, self.n_imputations, alpha=alpha, imputation_status=self.status
         )
+
+
+def pool_imputations(
+    result: EstimateResult,
+    n_imputations: int,
+    *,
+    alpha: float = 0.05,
+    imputation_status: npt.NDArray[np.str_] | None = None,
+) -> PooledResult:
+    """Rubin's rules over a batched analysis of ``m`` stacked imputations (imputation-major).
+
+    A replicate whose analysis failed in any imputation, or whose imputation failed, is not ok.
+    Per-arm LS means (where the analysis has them) are averaged over imputations.
+    """
+    if not isinstance(result, AncovaResult | JointRankResult | RankAncovaResult):
+        raise AnalysisError(
+            f"Rubin's rules need an estimate with a symmetric SE; "
+            f"{type(result).__name__} is not supported (use ANCOVA, joint rank, rank ANCOVA)"
+        )
+    m = n_imputations
+    r = result.n_replicates // m
+    est = result.estimate.reshape(m, r)
+    var = (result.std_error**2).reshape(m, r)
+    df_com = result.df.reshape(m, r).min(axis=0)
+    pooled = rubin_pool(est, var, df_com)
+    se = np.sqrt(pooled.total)
+    lo, hi, p = t_interval(pooled.estimate, se, pooled.df, alpha)
+    status_all = result.status.reshape(m, r)
+    failed = (status_all != "ok").any(axis=0)
+    first_bad = np.argmax(status_all != "ok", axis=0)
+    status = np.where(failed, status_all[first_bad, np.arange(r)], "ok")
+    if imputation_status is not None and imputation_status.size:
+        status = np.where(imputation_status != "ok", imputation_status, status)
+    bad = status != "ok"
+    nan = np.full(r, np.nan)
+    lsm_t, lsm_c = nan, nan
+    if isinstance(result, AncovaResult):
+        with np.errstate(invalid="ignore"):
+            lsm_t = result.lsmean_treated.reshape(m, r).mean(axis=0)
+            lsm_c = result.lsmean_control.reshape(m, r).mean(axis=0)
+
+    def blank(a: FloatArray) -> FloatArray:
+        return np.where(bad, np.nan, a)
+
+    return PooledResult(
+        method=f"{result.method} + multiple imputation (m={m}; Rubin's rules, Barnard-Rubin df)",
+        estimate=blank(pooled.estimate),
+        std_error=blank(se),
+        ci_low=blank(lo),
+        ci_high=blank(hi),
+        p_value=blank(p),
+        df=blank(pooled.df),
+        n=result.n.reshape(m, r)[0],
+        status=status,
+        ci_level=1 - alpha,
+        within_variance=pooled.within,
+        between_variance=pooled.between,
+        fmi=pooled.fmi,
+        lsmean_treated=blank(lsm_t),
+        lsmean_control=blank(lsm_c),
+        n_imputations=m,
+    )
 
 
 def _seed_children(
@@ -225,8 +263,113 @@ def _seed_children(
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Scale:
+    """The range of an endpoint, which imputed values respect.
+
+    ``lower``/``upper`` clip, ``integer`` rounds (ALSFRS-R totals), ``log`` imputes on the log
+    scale (positive biomarkers).
+    """
+
+    lower: float | None = None
+    upper: float | None = None
+    integer: bool = False
+    log: bool = False
+
+    def bound(self, values: FloatArray) -> FloatArray:
+        """``values`` rounded and clipped to the scale (NaN stays NaN)."""
+        out = np.round(values) if self.integer else values
+        if self.lower is not None or self.upper is not None:
+            out = np.clip(out, self.lower, self.upper)
+        return np.asarray(out, dtype=np.float64)
+
+    @property
+    def width(self) -> float:
+        """``upper - lower`` (inf when unbounded): the largest possible change."""
+        if self.lower is None or self.upper is None:
+            return float("inf")
+        return float(self.upper - self.lower)
+
+
+ALSFRSR_SCALE = Scale(lower=0.0, upper=48.0, integer=True)
+ENDPOINT_SCALES: dict[str, Scale] = {
+    "ALSFRSR": ALSFRSR_SCALE,
+    "SVCPP": Scale(lower=0.0),
+    "HHDMEGA": Scale(lower=0.0),
+    "CSFSOD1": Scale(log=True),
+    "PLNFL": Scale(log=True),
+    "CSFNFL": Scale(log=True),
+}
+
+
+def endpoint_scale(paramcd: str) -> Scale:
+    """The scale of a PARAMCD (unbounded for endpoints alsim does not know)."""
+    return ENDPOINT_SCALES.get(paramcd, Scale())
+
+
+# what to do with each (replicate, patient, visit) value: keep it (observed, or left missing),
+# or impute it under one of these models
+KEEP = 0
+METHOD_CODES: dict[str, int] = {
+    "mar": 1,
+    "jump-to-reference": 2,
+    "copy-increments-from-reference": 3,
+    "copy-reference": 4,
+}
+PREVIOUS_VISITS = 3
+
+
+def _arm_draws(
+    y_t: FloatArray,
+    X: FloatArray,
+    rows: BoolArray,
+    uniform_z: FloatArray,
+    coef_z: FloatArray,
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Posterior draws of one arm's regression of a visit on its predictors, per replicate.
+
+    ``s*^2 = s^2 (n - p) / chi2_(n-p)`` and ``b* ~ N(b_hat, s*^2 (X'X)^-1)``; returns ``b*``
+    (replicate, m, p), ``s*^2`` (replicate, m) and whether the regression could be estimated.
+    """
+    fit = batched_ols(y_t, X, rows)
+    p = X.shape[-1]
+    df = np.where(fit.ok, fit.df_resid, 1.0)
+    chi2 = stats.chi2.ppf(stats.norm.cdf(uniform_z), df[:, None])
+    s2 = np.where(fit.ok[:, None], fit.sigma2[:, None] * df[:, None] / chi2, np.nan)
+    chol = np.linalg.cholesky(np.where(fit.ok[:, None, None], fit.xtx_inv, np.eye(p)))
+    spread = np.einsum("rpq,rmq->rmp", chol, coef_z[..., :p])
+    b = fit.beta[:, None, :] + np.sqrt(s2)[..., None] * spread
+    return b, s2, fit.ok
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImputationSpec:
-    """Proper normal-regression multiple imputation for monotone dropout, by arm.
+    """Proper multiple imputation by arm, visit by visit, under MAR or a reference-based model.
+
+    The imputation model of each arm is a sequence of normal regressions: the value at visit
+    ``t`` on the fixed predictors (intercept, baseline, covariates) and the values at up to
+    `previous_visits` preceding visits, fitted over the arm's patients observed at ``t`` and at
+    those visits. Parameters are drawn from their posterior (``s*^2 = s^2 (n-p)/chi2_(n-p)``,
+    ``b* ~ N(b_hat, s*^2 (X'X)^-1)``) once per imputation and shared by every patient. The
+    sequence defines each arm's multivariate normal: mean ``mu_a(x)`` (recursively
+    ``mu_t = b'x + c' mu_previous``) and the conditional law of a visit given the earlier ones.
+
+    A value is imputed from the conditional law of its visit given the patient's earlier values:
+
+    - ``mar``: the patient's own arm's regression;
+    - reference-based (Carpenter, Roger & Kenward 2013), after the patient's last observed visit
+      ``j``: the reference (control) arm's regression applied to deviations from a new mean,
+      ``mu_new_t + c_ref' (y_previous - mu_new_previous)`` with the reference residual variance;
+      ``mu_new`` is the own arm's mean up to ``j`` and then the reference mean
+      (``jump-to-reference``), ``mu_own_j + mu_ref_t - mu_ref_j`` (``copy-increments-from-
+      reference``), or the reference mean throughout (``copy-reference``). This is the
+      conditional law of the joint normal Carpenter et al. construct (pre-deviation marginal from
+      the own arm, post-deviation given pre-deviation from the reference arm). Values missing
+      before ``j`` are imputed under MAR.
+
+    Imputed values are rounded and clipped to `scale` before later visits use them. Random
+    numbers come from one ``SeedSequence`` child per replicate, visit by visit, so a replicate's
+    imputations do not depend on the batch, and the values at the first ``k`` visits do not
+    depend on how many later visits are imputed.
 
     Parameters
     ----------
@@ -236,14 +379,24 @@ class ImputationSpec:
         An integer is split into one `SeedSequence` child per replicate
         (``SeedSequence(seed).spawn(n_replicates)``); or pass those children directly, e.g. to
         impute one replicate of a batch on its own with the same draws.
+    scale : Scale
+        The endpoint's range (default unbounded).
+    previous_visits : int
+        Preceding visits in each regression (an antedependence model of that order; fewer
+        parameters than a fully unstructured one, which small arms with long schedules cannot
+        estimate).
     """
 
     n_imputations: int = 20
     seed: int | Sequence[np.random.SeedSequence] = 0
+    scale: Scale = Scale()
+    previous_visits: int = PREVIOUS_VISITS
 
     def __post_init__(self) -> None:
         if self.n_imputations < 2:
             raise AnalysisError(f"n_imputations must be >= 2, got {self.n_imputations}")
+        if self.previous_visits < 1:
+            raise AnalysisError(f"previous_visits must be >= 1, got {self.previous_visits}")
 
     def impute(
         self,
@@ -252,9 +405,12 @@ class ImputationSpec:
         baseline: npt.ArrayLike,
         treated: npt.ArrayLike,
         covariates: npt.ArrayLike | None = None,
+        method: npt.ArrayLike | None = None,
     ) -> Imputed:
-        """Impute the NaNs of ``values`` (replicate, patient, visit), visit by visit.
+        """Impute ``values`` (replicate, patient, visit; post-baseline visits in order).
 
+        ``method`` (same shape, codes of `METHOD_CODES`, `KEEP` = leave as it is) says which
+        missing values to impute and how; by default every NaN is imputed under MAR.
         ``baseline`` (replicate, patient) and ``covariates`` (replicate, patient, n_cov) are the
         fixed predictors; patients with a NaN baseline are left as they are.
         """
@@ -266,60 +422,126 @@ class ImputationSpec:
         n_rep, n_pat, n_vis = y.shape
         shape = (n_rep, n_pat)
         base = as_patient_array("baseline", baseline, n_rep)
-        trt = as_treated(treated, shape)
+        trt = np.asarray(as_treated(treated, shape))
         cov = as_covariates(covariates, shape)
+        original = y
+        missing = ~np.isfinite(y)
+        codes = (
+            np.where(missing, METHOD_CODES["mar"], KEEP)
+            if method is None
+            else np.where(missing, np.broadcast_to(np.asarray(method), y.shape), KEEP)
+        )
+        codes = np.where(np.isfinite(base)[..., None], codes, KEEP)
+        scale = self.scale
+        if scale.log:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y, base = np.log(y), np.log(base)
         m = self.n_imputations
         fixed = np.concatenate([np.ones((*shape, 1)), base[..., None], cov], axis=-1)
-        p_max = fixed.shape[-1] + n_vis - 1
-        # per-replicate random numbers, independent of the batch composition
-        uniforms = np.empty((n_rep, m, 2, n_vis))
-        coef_z = np.empty((n_rep, m, 2, n_vis, p_max))
-        noise_z = np.empty((n_rep, m, n_vis, n_pat))
+        n_fixed = fixed.shape[-1]
+        width = n_fixed + self.previous_visits + 1  # one uniform, then coefficient normals
+        last_need = int(np.flatnonzero(codes.any(axis=(0, 1)))[-1]) + 1 if codes.any() else 0
+        draws = np.empty((n_rep, last_need, m, 2 * width + n_pat))
         for r, child in enumerate(_seed_children(self.seed, n_rep)):
-            rng = np.random.default_rng(child)
-            uniforms[r] = rng.random((m, 2, n_vis))
-            coef_z[r] = rng.standard_normal((m, 2, n_vis, p_max))
-            noise_z[r] = rng.standard_normal((m, n_vis, n_pat))
+            draws[r] = np.random.default_rng(child).standard_normal(draws.shape[1:])
         out = np.repeat(y[None], m, axis=0)
+        observed = ~missing
+        visit_index = np.arange(n_vis)
+        last_obs = np.where(observed, visit_index, -1).max(axis=-1)  # j: -1 = baseline
+        mu = np.zeros((2, m, n_rep, n_pat, last_need))  # each arm's mean at each patient's x
         ok = np.ones(n_rep, dtype=bool)
-        observed = np.isfinite(y)
-        for arm_index, arm in enumerate((False, True)):
-            in_arm = trt == arm
-            for k in range(n_vis):
-                need = in_arm & ~observed[:, :, k]
-                if not need.any():
-                    continue
-                for j in range(m):
-                    X = np.concatenate([fixed, out[j][:, :, :k]], axis=-1)
-                    p = X.shape[-1]
-                    fit = batched_ols(y[:, :, k], X, in_arm & observed[:, :, k])
-                    fit_ok = fit.ok
-                    df_resid = np.where(fit_ok, fit.df_resid, 1.0)
-                    chi2 = stats.chi2.ppf(uniforms[:, j, arm_index, k], df_resid)
-                    s2_star = np.where(fit_ok, fit.sigma2 * df_resid / chi2, np.nan)
-                    chol = np.linalg.cholesky(
-                        np.where(fit_ok[:, None, None], fit.xtx_inv, np.eye(p))
-                    )
-                    b_star = fit.beta + np.sqrt(s2_star)[:, None] * np.einsum(
-                        "rpq,rq->rp", chol, coef_z[:, j, arm_index, k, :p]
-                    )
-                    pred = (
-                        np.einsum("rnp,rp->rn", X, b_star)
-                        + np.sqrt(s2_star)[:, None] * noise_z[:, j, k, :]
-                    )
-                    out[j][:, :, k] = np.where(need, pred, out[j][:, :, k])
-                    ok &= fit_ok | ~need.any(axis=1)
+        reference_based = codes > METHOD_CODES["mar"]
+        for t in range(last_need):
+            previous = list(range(max(0, t - self.previous_visits), t))
+            X = np.concatenate([fixed, y[:, :, previous]], axis=-1)
+            complete = observed[:, :, t] & observed[:, :, previous].all(axis=-1)
+            coefs: list[FloatArray] = []
+            s2s: list[FloatArray] = []
+            for arm in (0, 1):
+                block = draws[:, t, :, arm * width : (arm + 1) * width]
+                b, s2, fit_ok = _arm_draws(
+                    y[:, :, t], X, complete & (trt == bool(arm)), block[..., 0], block[..., 1:]
+                )
+                b_m = np.moveaxis(b, 1, 0)  # (m, replicate, p)
+                mu[arm, :, :, :, t] = np.einsum(
+                    "rnf,mrf->mrn", fixed, b_m[..., :n_fixed]
+                ) + np.einsum("mrnl,mrl->mrn", mu[arm][..., previous], b_m[..., n_fixed:])
+                coefs.append(b_m)
+                s2s.append(np.moveaxis(s2, 1, 0))
+                need_arm = (codes[:, :, t] > KEEP) & (trt == bool(arm))
+                needed_by = need_arm.any(axis=1)
+                if arm == 0:  # the reference arm serves reference-based imputation in both arms
+                    needed_by |= (reference_based[:, :, t] & (codes[:, :, t] > KEEP)).any(axis=1)
+                ok &= fit_ok | ~needed_by
+            need = codes[:, :, t] > KEEP
+            if not need.any():
+                continue
+            eps = np.moveaxis(draws[:, t, :, 2 * width :], 1, 0)  # (m, replicate, patient)
+            y_prev = out[..., previous]
+            own = [
+                np.einsum("rnf,mrf->mrn", fixed, coefs[a][..., :n_fixed])
+                + np.einsum("mrnl,mrl->mrn", y_prev, coefs[a][..., n_fixed:])
+                for a in (0, 1)
+            ]
+            s2_own = np.where(trt, s2s[1][:, :, None], s2s[0][:, :, None])
+            value = np.where(trt, own[1], own[0]) + np.sqrt(s2_own) * eps
+            after = reference_based[:, :, t] & (t > last_obs)
+            if after.any():
+                mu_new = _reference_mean(codes[:, :, t], mu, trt, last_obs, base, t)
+                deviation = y_prev - mu_new[..., previous]
+                ref = (
+                    mu_new[..., t]
+                    + np.einsum("mrnl,mrl->mrn", deviation, coefs[0][..., n_fixed:])
+                    + np.sqrt(s2s[0][:, :, None]) * eps
+                )
+                value = np.where(after, ref, value)
+            if not scale.log:
+                value = scale.bound(value)
+            out[..., t] = np.where(need, value, out[..., t])
+        if scale.log:
+            out = np.exp(out)
+        out = np.where(observed, original, out)  # observed values exactly as given
+        unfilled = (codes > KEEP) & ~np.isfinite(out).all(axis=0)
+        ok &= ~unfilled.any(axis=(1, 2))
         status = np.where(
             ok,
             "ok",
-            "cannot impute: too few observed patients in an arm at some visit for the "
-            "imputation regression",
+            "cannot impute: an arm has too few patients observed at some visit to estimate the "
+            "imputation regression (need more patients than parameters); analyse fewer visits "
+            "or a larger trial",
         )
         frozen = out.copy()
         frozen.setflags(write=False)
         return Imputed(values=frozen, status=status)
 
 
-def observed_fraction(values: npt.ArrayLike) -> BoolArray:
-    """Whether each (replicate, patient, visit) value is observed (helper for reports)."""
-    return np.isfinite(np.asarray(values, dtype=np.float64))
+def _reference_mean(
+    codes: IntArray,
+    mu: FloatArray,
+    treated: BoolArray,
+    last_obs: IntArray,
+    base: FloatArray,
+    t: int,
+) -> FloatArray:
+    """``mu_new`` over visits ``0..t`` (m, replicate, patient, t + 1) for reference-based codes.
+
+    ``mu`` is (arm, m, replicate, patient, visit); arm 0 is the reference. The mean at the
+    baseline (``j = -1``) is the baseline value in both arms.
+    """
+    mu_ref = mu[0][..., : t + 1]
+    mu_own = np.where(treated[None, :, :, None], mu[1][..., : t + 1], mu_ref)
+    visits = np.arange(t + 1)
+    before = visits <= last_obs[..., None]  # (replicate, patient, visit)
+    j = np.maximum(last_obs, 0)[None, :, :, None]
+    at_baseline = (last_obs < 0)[None, :, :, None]
+    own_j = np.where(at_baseline, base[None, :, :, None], np.take_along_axis(mu_own, j, axis=-1))
+    ref_j = np.where(at_baseline, base[None, :, :, None], np.take_along_axis(mu_ref, j, axis=-1))
+    j2r = np.where(before, mu_own, mu_ref)
+    cir = np.where(before, mu_own, own_j + mu_ref - ref_j)
+    code = codes[None, :, :, None]
+    mean: FloatArray = np.where(
+        code == METHOD_CODES["copy-reference"],
+        mu_ref,
+        np.where(code == METHOD_CODES["copy-increments-from-reference"], cir, j2r),
+    )
+    return mean

@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ class Campaign:
             "truth_patients": self.truth_patients,
             "grid": [p.label for p in self.points],
             "designs": [dump_design(p.design) for p in self.points],
-            "plan": [asdict(a) for a in self.plan],
+            "plan": [a.model_dump(mode="json") for a in self.plan],
             "parameters": DEFAULT_PARAMETERS.to_dict(),
         }
         canonical = json.dumps(document, sort_keys=True)
@@ -138,8 +138,15 @@ def simulate_chunk(
 def true_effects(
     point: DesignPoint, plan: AnalysisPlan, seed: int, n_patients: int
 ) -> pd.DataFrame:
-    """The true effect of each analysis at `point`: one row per analysis with ``true_value`` and
-    ``true_value_se`` (the sampling SE of the large noise-free run; 0 when exact)."""
+    """The true value of each analysis' estimand at `point`: one row per analysis with
+    ``true_value`` and ``true_value_se`` (the sampling SE of the large noise-free run; 0 when
+    exact).
+
+    The noise-free values follow every patient to the end (the model's course continues after
+    death or discontinuation) and each analysis' strategies decide what its estimand uses. A
+    hypothetical strategy for discontinuation ("had treatment continued") is evaluated on a run
+    in which nobody discontinues; the others on the run as simulated, where treatment stops.
+    """
     rows = []
     if point.is_null or point.parameters == "prior":
         # under the prior there is no single true effect: bias and coverage are left blank
@@ -149,18 +156,34 @@ def true_effects(
             rows.append({"analysis": analysis.name, "true_value": value, "true_value_se": se})
         return pd.DataFrame(rows)
     design = scale_patients(point.design, n_patients)
-    sim = simulate_trial(design, n_replicates=1, seed=seed, first_replicate=TRUTH_REPLICATE)
-    frame = run_plan(sim, plan, noise_free=True)
-    fitted = {str(r.analysis): r for r in frame.itertuples(index=False)}
+    fitted: dict[str, Any] = {}
+    for continued in (True, False):
+        chosen = tuple(
+            a
+            for a in plan
+            if (a.discontinuation_handling().strategy == "hypothetical") == continued
+        )
+        if not chosen:
+            continue
+        sim = simulate_trial(
+            design,
+            n_replicates=1,
+            seed=seed,
+            first_replicate=TRUTH_REPLICATE,
+            discontinuation=not continued,
+        )
+        frame = run_plan(sim, chosen, noise_free=True)
+        fitted.update({str(r.analysis): r for r in frame.itertuples(index=False)})
     nan = float("nan")
     for analysis in plan:
         row = fitted[analysis.name]
         ok = analysis.has_effect_size and row.status == "ok"
+        se = row.std_error_log if analysis.log_scale else row.std_error
         rows.append(
             {
                 "analysis": analysis.name,
-                "true_value": float(row.estimate) if ok else nan,  # type: ignore[arg-type]
-                "true_value_se": float(row.std_error) if ok else nan,  # type: ignore[arg-type]
+                "true_value": float(row.estimate) if ok else nan,
+                "true_value_se": float(se) if ok else nan,
             }
         )
     return pd.DataFrame(rows)

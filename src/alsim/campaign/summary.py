@@ -8,7 +8,12 @@ Over the replicates whose analysis succeeded (``status == "ok"``):
   measures the bias of the log ratio; MCSE ``sd / sqrt(n)``.
 - ``coverage``: share of CIs containing the true value; MCSE ``sqrt(c (1 - c) / n)``.
 - ``empirical_se`` (SD of the estimates, log scale for ratios) beside ``mean_std_error`` (the mean
-  model-based SE) shows whether the analysis' SEs are right.
+  model-based SE, ``std_error_log`` for ratios) shows whether the analysis' SEs are right.
+- ``n_failed``: replicates whose analysis was not "ok" (failures are data); ``failure`` quotes
+  the most frequent reason with its count.
+
+Every true value is that of the analysis' own estimand (see `alsim.campaign.run.true_effects`),
+so coverage measures the CI against what the analysis claims to estimate.
 
 The true value is NaN for test statistics (the joint rank T grows with the sample size) except at
 a null point, where it is exactly 0.
@@ -55,6 +60,9 @@ def operating_characteristics(
             ]
             ok = (sel["status"] == "ok").to_numpy() & np.isfinite(sel["p_value"].to_numpy())
             good = sel[ok]
+            reasons = sel.loc[~ok, "status"].value_counts()
+            failure = f"{reasons.iloc[0]} x {reasons.index[0]}" if len(reasons) else ""
+            se_column = "std_error_log" if analysis.log_scale else "std_error"
             n = int(ok.sum())
             true_value, true_se = truth[(point.index, analysis.name)]
             rate, rate_se = _share(good["p_value"].to_numpy() < analysis.alpha, n)
@@ -85,12 +93,13 @@ def operating_characteristics(
                     "trigger_rise": trigger.min_rise_pg_ml if trigger else float("nan"),
                     "analysis": analysis.name,
                     "method": analysis.method,
-                    "paramcd": analysis.paramcd,
+                    "paramcd": analysis.endpoint,
                     "population": analysis.population,
                     "primary": analysis.primary,
                     "alpha": analysis.alpha,
                     "n_replicates": len(sel),
                     "n_failed": int(len(sel) - n),
+                    "failure": failure,
                     "rejection_rate": rate,
                     "rejection_mcse": rate_se,
                     "mean_estimate": float(np.mean(estimate)) if n else float("nan"),
@@ -100,7 +109,7 @@ def operating_characteristics(
                     "bias": bias,
                     "bias_mcse": bias_se,
                     "empirical_se": sd,
-                    "mean_std_error": float(np.mean(good["std_error"])) if n else float("nan"),
+                    "mean_std_error": float(np.mean(good[se_column])) if n else float("nan"),
                     "coverage": coverage,
                     "coverage_mcse": coverage_se,
                 }

@@ -48,8 +48,12 @@ def power(
         ),
     ] = 5000,
     imputations: Annotated[
-        int, typer.Option("--imputations", help="Multiple imputations in MI analyses.")
-    ] = 10,
+        int | None,
+        typer.Option(
+            "--imputations",
+            help="Imputations of every analysis that imputes (default: the plan's).",
+        ),
+    ] = None,
 ) -> None:
     """Power, type I error, bias and CI coverage of a design's analysis plan over a grid.
 
@@ -81,7 +85,7 @@ def _run(
     workers: int,
     scheduler: str | None,
     truth_patients: int,
-    imputations: int,
+    imputations: int | None,
 ) -> None:
     import time
 
@@ -91,7 +95,7 @@ def _run(
     from alsim.errors import AlsimError
 
     check_workers(workers, scheduler)
-    if imputations < 2:
+    if imputations is not None and imputations < 2:
         raise AlsimError(f"--imputations must be >= 2, got {imputations}")
     base = load_design(design_file)
     points = design_grid(base, parse_vary(vary))

@@ -19,6 +19,7 @@ from alsim.design.presymptomatic import (
     TriggerRule,
     check_carrier_design,
 )
+from alsim.design.plan import PlannedAnalysis, check_plan, default_plan
 from alsim.population.sampling import PopulationSpec
 
 MAX_PATIENTS_PER_TRIAL = 100_000
@@ -173,6 +174,7 @@ class TrialDesign(_Frozen):
     trigger: TriggerRule | None = None
     event_endpoints: tuple[EventEndpoint, ...] = ()
     rescue: Rescue | None = None
+    analysis_plan: tuple[PlannedAnalysis, ...] | None = Field(None, min_length=1)
 
     @field_validator("study_id", "title", "reference")
     @classmethod
@@ -237,7 +239,16 @@ class TrialDesign(_Frozen):
                     f"{self.extension.start_day}"
                 )
         check_carrier_design(self)
+        if self.analysis_plan is not None:
+            check_plan(self, self.analysis_plan)
         return self
+
+    @property
+    def plan(self) -> tuple[PlannedAnalysis, ...]:
+        """The stated `analysis_plan`, or the documented default (`alsim.design.plan`)."""
+        if self.analysis_plan is not None:
+            return self.analysis_plan
+        return default_plan(self)
 
     @property
     def has_progression(self) -> bool:

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib.resources import files
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import yaml
@@ -18,6 +18,9 @@ from alsim.evidence.carriers import CARRIER_QUANTITY_LABELS, carrier_values
 from alsim.evidence.natural_history import NH_QUANTITIES, natural_history_values
 from alsim.evidence.records import evidence
 from alsim.simulate.trial import TrialSimulation
+
+if TYPE_CHECKING:
+    from alsim.analysis.plan import PlanRunner
 
 FloatArray = NDArray[np.float64]
 Quantity = Literal[
@@ -158,22 +161,18 @@ def _pick(result: PercentChangeResult, target: Target) -> FloatArray:
 
 
 def _protocol_analysis(
-    sim: TrialSimulation, target: Target, n_imputations: int
+    sim: TrialSimulation,
+    target: Target,
+    n_imputations: int | None,
+    runner: "PlanRunner | None" = None,
 ) -> "protocol.ArmContrast":
-    q = target.quantity
-    if q.startswith("ancova_mi"):
-        return protocol.change_ancova(
-            sim, target.paramcd, target.visit, target.population, n_imputations=n_imputations
-        )
-    if q.startswith("ancova"):
-        return protocol.change_ancova(sim, target.paramcd, target.visit, target.population)
-    if q == "joint_rank_p":
-        return protocol.joint_rank(
-            sim, target.visit, target.population, n_imputations=n_imputations
-        )
-    if q.startswith("gmr"):
-        return protocol.gmr_ancova(sim, target.paramcd, target.visit, target.population)
-    return protocol.cox_death_or_ventilation(sim, target.visit, target.population)
+    """The target's planned analysis (the design's plan, `protocol.target_analysis`), run on
+    `runner` (one per simulation: analyses that impute the same values share imputations)."""
+    analysis = protocol.target_analysis(
+        sim.design, target.quantity, target.paramcd, target.visit, target.population
+    )
+    plan_runner = runner or protocol.runner(sim, n_imputations=n_imputations)
+    return protocol.contrast(plan_runner, sim, analysis)
 
 
 def _pick_protocol(result: "protocol.ArmContrast", target: Target, control_arm: str) -> FloatArray:
@@ -206,9 +205,17 @@ def _entered(sim: TrialSimulation) -> FloatArray:
 
 
 def simulated_values(
-    sim: TrialSimulation, target: Target, *, n_imputations: int = protocol.DEFAULT_IMPUTATIONS
+    sim: TrialSimulation,
+    target: Target,
+    *,
+    n_imputations: int | None = None,
+    runner: "PlanRunner | None" = None,
 ) -> FloatArray:
-    """The target's estimate in every replicate, shaped (replicate,)."""
+    """The target's estimate in every replicate, shaped (replicate,).
+
+    Pass one `runner` (`protocol.runner(sim)`) for many targets of the same simulation: the
+    analyses that impute the same values then share one set of imputations. `n_imputations`
+    overrides the plan's number of imputations."""
     if target.quantity == "extension_entered_n":
         return _entered(sim)
     if target.quantity in CARRIER_QUANTITY_LABELS:
@@ -217,13 +224,13 @@ def simulated_values(
         return _natural_history(sim, target)
     if target.quantity in PROTOCOL_QUANTITIES:
         return _pick_protocol(
-            _protocol_analysis(sim, target, n_imputations), target, sim.design.control_arm
+            _protocol_analysis(sim, target, n_imputations, runner), target, sim.design.control_arm
         )
     return _pick(_change_at(sim, target.paramcd, target.visit), target)
 
 
 def compare(
-    study: str, sim: TrialSimulation, *, n_imputations: int = protocol.DEFAULT_IMPUTATIONS
+    study: str, sim: TrialSimulation, *, n_imputations: int | None = None
 ) -> list[ComparisonRow]:
     """Every target and prediction of `study`, simulated (median, 2.5-97.5%) vs published.
 
@@ -236,6 +243,7 @@ def compare(
     rows = []
     analysed: dict[tuple[str, str], PercentChangeResult] = {}
     protocol_results: dict[tuple[str, str, str, str], protocol.ArmContrast] = {}
+    runner = protocol.runner(sim, n_imputations=n_imputations)
     for target in (*targets, *predictions):
         if target.quantity == "extension_entered_n":
             values = _entered(sim)
@@ -251,7 +259,7 @@ def compare(
                 kind = "cox"
             pkey = (kind, target.paramcd, target.visit, target.population)
             if pkey not in protocol_results:
-                protocol_results[pkey] = _protocol_analysis(sim, target, n_imputations)
+                protocol_results[pkey] = _protocol_analysis(sim, target, n_imputations, runner)
             values = _pick_protocol(protocol_results[pkey], target, sim.design.control_arm)
         else:
             key = (target.paramcd, target.visit)

@@ -168,12 +168,16 @@ def simulate_trial(
     parameters: ParameterSet | Sequence[ParameterSet] = DEFAULT_PARAMETERS,
     first_replicate: int = 0,
     adverse_event_terms: Sequence[AdverseEventTerm] | None = None,
+    discontinuation: bool = True,
 ) -> TrialSimulation:
     """Simulate replicates `first_replicate .. first_replicate + n_replicates - 1` of `design`.
 
     `adverse_event_terms` defaults to the table calibrated to the evidence
     (`alsim.calibrate.safety`); pass `()` to simulate no adverse events. `parameters` may give
-    one parameter set per replicate for run-in designs (`alsim.simulate.presymptomatic`).
+    one parameter set per replicate for run-in designs (`alsim.simulate.presymptomatic`). With
+    `discontinuation=False` nobody drops out or is withdrawn (every random number is still
+    drawn, so the patients are the same): the counterfactual a hypothetical estimand ("had
+    treatment continued") refers to, used for true effects.
     """
     if adverse_event_terms is None:
         # imported here: the calibration reads the evidence package, which itself uses simulate
@@ -224,6 +228,8 @@ def simulate_trial(
     age, male, a4v, individual = _stack(populations)
     z = np.stack(noise)
     dropout_day = np.stack(dropout)
+    if not discontinuation:
+        dropout_day = np.full_like(dropout_day, np.inf)
     course: dict[str, FloatArray] = {}
     if design.has_progression:
         course = dict(stack_courses(courses))
@@ -243,7 +249,7 @@ def simulate_trial(
         )
         dose_days = np.concatenate([dose_days, ext_days])
         amount_mg = np.concatenate([amount_mg, ext_mg], axis=2)
-    amount_mg, dropout_day, adverse_events = with_adverse_events(
+    given_mg, stopped_day, adverse_events = with_adverse_events(
         adverse_event_terms,
         dose_days,
         amount_mg,
@@ -252,6 +258,8 @@ def simulate_trial(
         seed=seed,
         replicates=replicates,
     )
+    if discontinuation:
+        amount_mg, dropout_day = given_mg, stopped_day
     flat = {name: values.reshape(-1) for name, values in individual.items()}
     visit_t = visit_days.astype(np.float64) - 1.0
     if design.has_progression:
