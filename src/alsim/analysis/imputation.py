@@ -336,7 +336,7 @@ def _arm_draws(
     chi2 = stats.chi2.ppf(stats.norm.cdf(uniform_z), df[:, None])
     s2 = np.where(fit.ok[:, None], fit.sigma2[:, None] * df[:, None] / chi2, np.nan)
     chol = np.linalg.cholesky(np.where(fit.ok[:, None, None], fit.xtx_inv, np.eye(p)))
-    spread = np.einsum("rpq,rmq->rmp", chol, coef_z[..., :p])
+    spread = (chol[:, None] @ coef_z[..., :p, None])[..., 0]
     b = fit.beta[:, None, :] + np.sqrt(s2)[..., None] * spread
     return b, s2, fit.ok
 
@@ -448,9 +448,11 @@ class ImputationSpec:
         observed = ~missing
         visit_index = np.arange(n_vis)
         last_obs = np.where(observed, visit_index, -1).max(axis=-1)  # j: -1 = baseline
-        mu = np.zeros((2, m, n_rep, n_pat, last_need))  # each arm's mean at each patient's x
         ok = np.ones(n_rep, dtype=bool)
         reference_based = codes > METHOD_CODES["mar"]
+        any_reference = bool(reference_based.any())
+        # each arm's mean at each patient's x (needed by reference-based imputation only)
+        mu = np.zeros((2, m, n_rep, n_pat, last_need if any_reference else 0))
         for t in range(last_need):
             previous = list(range(max(0, t - self.previous_visits), t))
             X = np.concatenate([fixed, y[:, :, previous]], axis=-1)
@@ -463,9 +465,10 @@ class ImputationSpec:
                     y[:, :, t], X, complete & (trt == bool(arm)), block[..., 0], block[..., 1:]
                 )
                 b_m = np.moveaxis(b, 1, 0)  # (m, replicate, p)
-                mu[arm, :, :, :, t] = np.einsum(
-                    "rnf,mrf->mrn", fixed, b_m[..., :n_fixed]
-                ) + np.einsum("mrnl,mrl->mrn", mu[arm][..., previous], b_m[..., n_fixed:])
+                if any_reference:
+                    mu[arm, :, :, :, t] = _linear(fixed, b_m[..., :n_fixed]) + _linear(
+                        mu[arm][..., previous], b_m[..., n_fixed:]
+                    )
                 coefs.append(b_m)
                 s2s.append(np.moveaxis(s2, 1, 0))
                 need_arm = (codes[:, :, t] > KEEP) & (trt == bool(arm))
@@ -479,8 +482,7 @@ class ImputationSpec:
             eps = np.moveaxis(draws[:, t, :, 2 * width :], 1, 0)  # (m, replicate, patient)
             y_prev = out[..., previous]
             own = [
-                np.einsum("rnf,mrf->mrn", fixed, coefs[a][..., :n_fixed])
-                + np.einsum("mrnl,mrl->mrn", y_prev, coefs[a][..., n_fixed:])
+                _linear(fixed, coefs[a][..., :n_fixed]) + _linear(y_prev, coefs[a][..., n_fixed:])
                 for a in (0, 1)
             ]
             s2_own = np.where(trt, s2s[1][:, :, None], s2s[0][:, :, None])
@@ -491,7 +493,7 @@ class ImputationSpec:
                 deviation = y_prev - mu_new[..., previous]
                 ref = (
                     mu_new[..., t]
-                    + np.einsum("mrnl,mrl->mrn", deviation, coefs[0][..., n_fixed:])
+                    + _linear(deviation, coefs[0][..., n_fixed:])
                     + np.sqrt(s2s[0][:, :, None]) * eps
                 )
                 value = np.where(after, ref, value)
@@ -513,6 +515,15 @@ class ImputationSpec:
         frozen = out.copy()
         frozen.setflags(write=False)
         return Imputed(values=frozen, status=status)
+
+
+def _linear(x: FloatArray, coef: FloatArray) -> FloatArray:
+    """``x`` (replicate, patient, q) or (m, replicate, patient, q) times per-(imputation,
+    replicate) coefficients ``coef`` (m, replicate, q): (m, replicate, patient)."""
+    if x.ndim == 3:
+        x = x[None]
+    out: FloatArray = (x @ coef[:, :, :, None])[..., 0]
+    return out
 
 
 def _reference_mean(

@@ -107,7 +107,9 @@ class RemlProblem:
         p, K = self.n_params, self.n_visits
         padded = np.where(self.block, S, self._eye)
         chol = np.linalg.cholesky(padded)
-        logdet = 2.0 * float(self.pattern_count @ np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(1))
+        logdet = 2.0 * float(
+            self.pattern_count @ np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(1)
+        )
         s_inv_pattern = np.where(self.block, np.linalg.inv(padded), 0.0)
         s_inv = s_inv_pattern[self.pattern_of]  # (patient, K, K)
         W = s_inv @ self.X  # S_i^-1 X_i

@@ -243,10 +243,31 @@ class PlanRunner:
         self.data = data
         self.n_imputations = n_imputations
         self._imputed: dict[tuple[object, ...], tuple[int, FloatArray, npt.NDArray[np.str_]]] = {}
+        self._death_code: dict[tuple[object, ...], int] = {}
 
     def run(self, plan: tuple[PlannedAnalysis, ...]) -> dict[str, EstimateResult]:
         """Every analysis of `plan`, by name."""
+        self.prepare(plan)
         return {analysis.name: self.fit(analysis) for analysis in plan}
+
+    def prepare(self, analyses: tuple[PlannedAnalysis, ...] | list[PlannedAnalysis]) -> None:
+        """Let analyses that leave values after death unimputed use the imputations of one that
+        imputes them (same endpoint, arms, discontinuation model, covariates and number of
+        imputations): imputation is sequential, so every value before death is the same in
+        both, and their strategy replaces the values after death anyway."""
+        for analysis in analyses:
+            code = _code(analysis.death_handling(), self._m(analysis) > 0)
+            if code != KEEP and not analysis.is_survival:
+                self._death_code.setdefault(self._group(analysis), code)
+
+    def _group(self, analysis: PlannedAnalysis) -> tuple[object, ...]:
+        return (
+            analysis.endpoint,
+            self._arms(analysis)[0],
+            _code(analysis.discontinuation_handling(), True),
+            analysis.covariates,
+            self._m(analysis),
+        )
 
     # --- patients -------------------------------------------------------------------------
     def _arms(self, analysis: PlannedAnalysis) -> tuple[int, int]:
@@ -306,16 +327,19 @@ class PlanRunner:
         after_death[..., 0] = after_stop[..., 0] = False
         death, stop = analysis.death_handling(), analysis.discontinuation_handling()
         m = self._m(analysis)
+        death_code = _code(death, m > 0)
+        if m and death_code == KEEP:  # values after death unused: share another set's
+            death_code = self._death_code.get(self._group(analysis), KEEP)
         codes = np.where(
             after_death,
-            _code(death, m > 0),
+            death_code,
             np.where(after_stop, _code(stop, m > 0), METHOD_CODES["mar"] if m else KEEP),
         )[..., 1:]
         status = np.full(data.n_replicates, "ok")
         imputed = values[None]
         missing = ~np.isfinite(values[..., 1:])
         if m and (missing & (codes > KEEP)).any():
-            imputed, status = self._impute(analysis, k, codes, m)
+            imputed, status = self._impute(analysis, k, codes, m, death_code)
         out = imputed.copy()
         for handling, mask in ((stop, after_stop), (death, after_death)):
             if handling.strategy == "composite":
@@ -325,20 +349,12 @@ class PlanRunner:
         return _Completed(values=out, status=status)
 
     def _impute(
-        self, analysis: PlannedAnalysis, k: int, codes: IntArray, m: int
+        self, analysis: PlannedAnalysis, k: int, codes: IntArray, m: int, death_code: int
     ) -> tuple[FloatArray, npt.NDArray[np.str_]]:
         """Imputations of the analysis' endpoint for both arms, every stratum, shared."""
         data = self.data
         treated, control = self._arms(analysis)
-        death, stop = analysis.death_handling(), analysis.discontinuation_handling()
-        key = (
-            analysis.endpoint,
-            treated,
-            _code(death, True),
-            _code(stop, True),
-            analysis.covariates,
-            m,
-        )
+        key = (*self._group(analysis), death_code)
         cached = self._imputed.get(key)
         if cached is None or cached[0] < k:
             arms = (data.arm_index == treated) | (data.arm_index == control)
@@ -371,14 +387,16 @@ class PlanRunner:
             return self._survival(analysis)
         k = self.data.visit_position(analysis.visit)
         selected = self._selected(analysis)
+        cols = np.flatnonzero(selected.any(axis=0))  # patients of the population, any replicate
         treated_index, _ = self._arms(analysis)
-        treated = self.data.arm_index == treated_index
+        treated = (self.data.arm_index == treated_index)[:, cols]
         completed = self._complete(analysis, k)
         m, n_rep = completed.m, self.data.n_replicates
-        values = np.where(selected[None, ..., None], completed.values, np.nan)
+        stratum = self._stratum(analysis, selected)[:, cols]
+        selected = selected[:, cols]
+        values = np.where(selected[None, ..., None], completed.values[:, :, cols], np.nan)
         base = values[0, :, :, 0]
-        stratum = self._stratum(analysis, selected)
-        covariates = self._covariates(analysis)
+        covariates = self._covariates(analysis)[:, cols]
 
         def tile(a: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
             return np.concatenate([a] * m, axis=0) if m > 1 else a
@@ -412,7 +430,9 @@ class PlanRunner:
                 stratum=stratum if analysis.strata else None,
             )
         else:
-            result = self._rank(analysis, k, stacked, tile, treated, base, stratum, covariates)
+            result = self._rank(
+                analysis, k, cols, stacked, tile, treated, base, stratum, covariates
+            )
         if m > 1:
             result = pool_imputations(
                 result, m, alpha=analysis.alpha, imputation_status=completed.status
@@ -427,6 +447,7 @@ class PlanRunner:
         self,
         analysis: PlannedAnalysis,
         k: int,
+        cols: IntArray,
         stacked: FloatArray,
         tile: object,
         treated: BoolArray,
@@ -441,7 +462,8 @@ class PlanRunner:
         death = analysis.death_handling()
         if death.strategy == "composite" and DEATH_EVENT in self.data.events:
             time_days, event = self._follow_up(DEATH_EVENT, float(self.data.visit_days[k]))
-            time_days, event = tiler(time_days), tiler(event)  # type: ignore[operator]
+            time_days = tiler(time_days[:, cols])  # type: ignore[operator]
+            event = tiler(event[:, cols])  # type: ignore[operator]
         kwargs = {
             "treated": tiler(treated),  # type: ignore[operator]
             "time_days": time_days,

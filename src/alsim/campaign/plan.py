@@ -90,5 +90,6 @@ def result_frame(
 def run_plan(sim: TrialSimulation, plan: AnalysisPlan, *, noise_free: bool = False) -> pd.DataFrame:
     """Every analysis of `plan` on every replicate: one row per (analysis, replicate)."""
     runner = PlanRunner(study_data(sim, noise_free=noise_free))
-    frames = [result_frame(a, runner.fit(a), sim.replicate) for a in plan]
+    results = runner.run(plan)
+    frames = [result_frame(a, results[a.name], sim.replicate) for a in plan]
     return pd.concat(frames, ignore_index=True)

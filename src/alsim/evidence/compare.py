@@ -244,6 +244,13 @@ def compare(
     analysed: dict[tuple[str, str], PercentChangeResult] = {}
     protocol_results: dict[tuple[str, str, str, str], protocol.ArmContrast] = {}
     runner = protocol.runner(sim, n_imputations=n_imputations)
+    runner.prepare(
+        [
+            protocol.target_analysis(sim.design, t.quantity, t.paramcd, t.visit, t.population)
+            for t in (*targets, *predictions)
+            if t.quantity in PROTOCOL_QUANTITIES
+        ]
+    )
     for target in (*targets, *predictions):
         if target.quantity == "extension_entered_n":
             values = _entered(sim)
