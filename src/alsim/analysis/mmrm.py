@@ -32,7 +32,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from alsim.analysis._arrays import as_covariates, as_patient_array, as_stratum, as_treated
-from alsim.analysis._result import EstimateResult, FloatArray, IntArray
+from alsim.analysis._result import BoolArray, EstimateResult, FloatArray
 from alsim.errors import AnalysisError
 
 __all__ = ["MmrmResult", "MmrmSpec", "RemlProblem"]
@@ -348,9 +348,11 @@ class MmrmSpec:
         var0 = np.nanvar(resid, axis=0)
         var0 = np.where(np.isfinite(var0) & (var0 > 0), var0, np.nanmean(var0))
         start = np.diag(var0)
+        # residuals have mean zero at every visit (the visit effects): pairwise cross-products
+        pairs = rows.T.astype(np.float64) @ rows
+        filled = np.where(rows, resid, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            pairwise = np.ma.cov(np.ma.masked_invalid(resid), rowvar=False, allow_masked=True)
-        full = np.asarray(pairwise.filled(np.nan))
+            full = np.where(pairs > 1, filled.T @ filled / (pairs - 1), np.nan)
         if np.all(np.isfinite(full)) and np.linalg.eigvalsh(full)[0] > 1e-8 * var0.max():
             start = full
         theta = problem.maximise(problem.theta_from_sigma(start))
