@@ -89,5 +89,8 @@ def test_gmr_on_simulated_phase12_matches_statsmodels_ols(simulated: Path) -> No
 def test_every_function_analysis_runs_on_simulated_phase12(simulated: Path, method: str) -> None:
     got = analyze(simulated, method)
     assert got["status"] == "ok"
-    for key in ("estimate", "std_error", "ci_low", "ci_high", "p_value", "n"):
+    # a win ratio is a ratio: its SE is that of the log ratio, and the column says so
+    se = "std_error_log" if method == "win-ratio" else "std_error"
+    for key in ("estimate", se, "ci_low", "ci_high", "p_value", "n"):
         assert key in got
+    assert ("std_error" in got) == (method != "win-ratio")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -51,7 +51,13 @@ class EstimateResult:
         then NaN); failures in a batch are data, not exceptions.
     ci_level : float
         Confidence level of the intervals (0.95 by default).
+    std_error_scale : str
+        ``"identity"``, or ``"log"`` for ratio results (GMR, hazard ratio, win ratio), whose
+        estimate and CI are ratios while ``std_error`` is that of the log ratio; `to_frame`
+        then names the column ``std_error_log``.
     """
+
+    std_error_scale: ClassVar[str] = "identity"
 
     method: str
     estimate: FloatArray
@@ -90,12 +96,15 @@ class EstimateResult:
         return np.asarray(self.status == "ok")
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per replicate: every per-replicate array of the result as a column."""
+        """One row per replicate: every per-replicate array of the result as a column
+        (``std_error_log`` instead of ``std_error`` for ratio results)."""
         columns: dict[str, Any] = {"replicate": np.arange(self.n_replicates)}
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray) and value.ndim == 1:
                 columns[f.name] = value
+        if self.std_error_scale == "log":
+            columns["std_error_log"] = columns.pop("std_error")
         frame = pd.DataFrame(columns)
         frame.insert(1, "method", self.method)
         return frame

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +19,11 @@ import pandas as pd
 from alsim.analysis._result import BoolArray, EstimateResult, FloatArray, IntArray
 from alsim.errors import AnalysisError
 
-__all__ = ["METHODS", "TrialArrays", "read_table", "run_analysis", "trial_arrays"]
+if TYPE_CHECKING:
+    from alsim.analysis.plan import StudyData
+    from alsim.design.trial import TrialDesign
+
+__all__ = ["METHODS", "TrialArrays", "plan_data", "read_table", "run_analysis", "trial_arrays"]
 
 METHODS = (
     "ancova",
@@ -380,3 +384,117 @@ def run_analysis(
             **rank_kwargs,
         )
     return WinRatioSpec(alpha=alpha).fit(function, treated=data.treated, **rank_kwargs)
+
+
+def plan_data(
+    design: TrialDesign,
+    adsl: pd.DataFrame,
+    bds: Sequence[pd.DataFrame],
+    adtte: pd.DataFrame | None,
+    *,
+    seed: int = 0,
+) -> StudyData:
+    """ADaM-like tables arranged as the `StudyData` a design's analysis plan runs on.
+
+    Arms are ADSL ``TRT01P`` values among the design's arm labels (other patients are left out);
+    strata are ADSL ``STRATUM`` values among its randomisation groups; visits are matched by
+    ``AVISIT`` name to the design's visits (the baseline value is ``BASE``). From ADTTE, each
+    PARAMCD gives event times (``AVAL`` days from Day 1; ``CNSR`` 1 = censored). Treatment is
+    taken to stop on ADSL ``EOSDY`` when ``EOSSTT`` is ``DISCONTINUED`` (and the patient did not
+    die then). ``AGE`` and ``SEX`` (``M`` = 1) are the covariates. Without a ``REPLICATE``
+    column the files hold one trial.
+    """
+    from alsim.analysis.plan import EventTimes, StudyData
+    from alsim.design.plan import highest_dose_arm
+
+    _require(adsl, ["USUBJID", "TRT01P"], "ADSL")
+    adsl = adsl if "REPLICATE" in adsl.columns else adsl.assign(REPLICATE=1)
+    labels = design.arm_labels
+    arm_code = {label: i for i, label in enumerate(labels)}
+    adsl = adsl[adsl["TRT01P"].astype(str).isin(labels)]
+    if adsl.empty:
+        raise AnalysisError(
+            f"ADSL has no patient on the design's arms ({', '.join(labels)}) in column TRT01P"
+        )
+    replicates = np.sort(adsl["REPLICATE"].unique()).astype(np.int64)
+    rep_index = {r: i for i, r in enumerate(replicates)}
+    adsl = adsl.assign(_r=adsl["REPLICATE"].map(rep_index))
+    adsl = adsl.assign(_i=adsl.groupby("_r").cumcount())
+    shape = (len(replicates), int(adsl["_i"].max()) + 1)
+    r_idx, i_idx = adsl["_r"].to_numpy(), adsl["_i"].to_numpy()
+    keys = adsl[["REPLICATE", "USUBJID", "_r", "_i"]]
+
+    def per_patient(values: npt.ArrayLike, fill: float = np.nan) -> FloatArray:
+        out = np.full(shape, fill)
+        out[r_idx, i_idx] = np.asarray(values, dtype=np.float64)
+        return out
+
+    arm_index = per_patient(adsl["TRT01P"].astype(str).map(arm_code).to_numpy(), -1)
+    groups = tuple(g.name for g in design.randomization.groups)
+    group_code = {name: i for i, name in enumerate(groups)}
+    group_index = np.zeros(shape)
+    if "STRATUM" in adsl.columns:
+        group_index = per_patient(adsl["STRATUM"].astype(str).map(group_code).fillna(-1), -1)
+    visits = tuple(v.name for v in design.visits)
+    visit_code = {name: k for k, name in enumerate(visits)}
+    values: dict[str, FloatArray] = {}
+    for table in bds:
+        _require(table, ["USUBJID", "PARAMCD", "AVISIT", "AVAL", "BASE"], "BDS")
+        table = table if "REPLICATE" in table.columns else table.assign(REPLICATE=1)
+        rows = table.merge(keys, on=["REPLICATE", "USUBJID"], how="inner")
+        for paramcd, block in rows.groupby("PARAMCD"):
+            grid = np.full((*shape, len(visits)), np.nan)
+            k = block["AVISIT"].astype(str).map(visit_code)
+            known = k.notna().to_numpy()
+            grid[
+                block["_r"].to_numpy()[known],
+                block["_i"].to_numpy()[known],
+                k.to_numpy()[known].astype(np.int64),
+            ] = block["AVAL"].to_numpy(dtype=float)[known]
+            grid[block["_r"].to_numpy(), block["_i"].to_numpy(), 0] = block["BASE"].to_numpy(
+                dtype=float
+            )
+            values[str(paramcd)] = grid
+    events: dict[str, EventTimes] = {}
+    if adtte is not None and not adtte.empty:
+        _require(adtte, ["USUBJID", "PARAMCD", "AVAL", "CNSR"], "ADTTE")
+        adtte = adtte if "REPLICATE" in adtte.columns else adtte.assign(REPLICATE=1)
+        rows = adtte.merge(keys, on=["REPLICATE", "USUBJID"], how="inner")
+        for paramcd, block in rows.groupby("PARAMCD"):
+            day = np.full(shape, np.nan)
+            event = np.zeros(shape, dtype=bool)
+            rr, ii = block["_r"].to_numpy(), block["_i"].to_numpy()
+            day[rr, ii] = block["AVAL"].to_numpy(dtype=float) + 1.0
+            event[rr, ii] = block["CNSR"].to_numpy() == 0
+            events[str(paramcd)] = EventTimes(
+                event_day=np.where(event, day, np.inf), censor_day=day
+            )
+    stop = np.full(shape, np.inf)
+    if {"EOSSTT", "EOSDY"} <= set(adsl.columns):
+        died = adsl.get("DTHPVFL", pd.Series("", index=adsl.index)).astype(str).eq("Y")
+        stopped = adsl["EOSSTT"].astype(str).str.upper().eq("DISCONTINUED") & ~died
+        eos = np.where(stopped, adsl["EOSDY"].to_numpy(dtype=float), np.inf)
+        stop = per_patient(eos, np.inf)
+    covariates = {}
+    if "AGE" in adsl.columns:
+        covariates["AGE"] = per_patient(adsl["AGE"].to_numpy(dtype=float))
+    if "SEX" in adsl.columns:
+        covariates["SEX"] = per_patient(adsl["SEX"].astype(str).str.upper().eq("M").to_numpy())
+    return StudyData(
+        arm_labels=labels,
+        control_arm=design.control_arm,
+        default_treated_arm=highest_dose_arm(design),
+        arm_index=arm_index.astype(np.int64),
+        group_labels=groups,
+        group_index=group_index.astype(np.int64),
+        stratified=design.randomization.unit == "stratum" and len(groups) > 1,
+        visit_names=visits,
+        visit_days=np.array([v.day for v in design.visits], dtype=np.float64),
+        primary_visit=design.primary_visit,
+        values=values,
+        events=events,
+        discontinuation_day=stop,
+        covariates=covariates,
+        replicate=replicates,
+        seed=seed,
+    )

@@ -8,6 +8,7 @@ t-based CI on ``n - p`` df and LS means per arm.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -244,6 +245,8 @@ class GmrResult(EstimateResult):
     difference_pct, difference_pct_ci_low, difference_pct_ci_high : ndarray
         "Difference in GMRs" ``100 (1 - ratio)`` (a reduction when positive) and its CI.
     """
+
+    std_error_scale: ClassVar[str] = "log"
 
     log_ratio: FloatArray
     gmr_treated: FloatArray

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -129,6 +129,26 @@ class StudyData:
         if DEATH_EVENT in self.events:
             return self.events[DEATH_EVENT].event_day
         return np.full(self.arm_index.shape, np.inf)
+
+    def select(self, replicates: slice) -> StudyData:
+        """The same trial restricted to a slice of its replicates (e.g. a chunk)."""
+
+        def cut(a: npt.NDArray[Any]) -> Any:
+            return a[replicates]
+
+        return replace(
+            self,
+            arm_index=cut(self.arm_index),
+            group_index=cut(self.group_index),
+            values={k: cut(v) for k, v in self.values.items()},
+            events={
+                k: EventTimes(event_day=cut(v.event_day), censor_day=cut(v.censor_day))
+                for k, v in self.events.items()
+            },
+            discontinuation_day=cut(self.discontinuation_day),
+            covariates={k: cut(v) for k, v in self.covariates.items()},
+            replicate=cut(self.replicate),
+        )
 
     def visit_position(self, visit: str) -> int:
         """Index along the visit axis of a visit name, ``PRIMARY`` or ``LAST``."""

@@ -18,6 +18,7 @@ replicate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -392,6 +393,8 @@ class WinRatioResult(EstimateResult):
     net_benefit : ndarray
         ``(wins - losses) / pairs``.
     """
+
+    std_error_scale: ClassVar[str] = "log"
 
     wins: FloatArray
     losses: FloatArray

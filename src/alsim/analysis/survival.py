@@ -9,6 +9,7 @@ validated against R ``survival`` (tests/reference/survival.R), Cox also against 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -211,6 +212,8 @@ class LogRankResult(EstimateResult):
         Summed over strata, as R ``survdiff`` reports them.
     """
 
+    std_error_scale: ClassVar[str] = "log"
+
     observed_treated: FloatArray
     expected_treated: FloatArray
     variance: FloatArray
@@ -306,6 +309,8 @@ class CoxResult(EstimateResult):
     log_hr : ndarray
         The treatment coefficient.
     """
+
+    std_error_scale: ClassVar[str] = "log"
 
     log_hr: FloatArray
 

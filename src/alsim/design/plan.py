@@ -283,10 +283,10 @@ class PlannedAnalysis(_Frozen):
                 text += f" (score {h.score:g})"
             return text
 
-        return (
-            f"{self.population}, {self.endpoint} at {self.visit}, {self.method}; death or "
-            f"permanent ventilation: {describe(death)}; discontinuation: {describe(stop)}"
-        )
+        events = f"discontinuation: {describe(stop)}"
+        if self.endpoint != DEATH_EVENT:
+            events = f"death or permanent ventilation: {describe(death)}; {events}"
+        return f"{self.population}, {self.endpoint} at {self.visit}, {self.method}; {events}"
 
 
 def highest_dose_arm(design: TrialDesign) -> str:
