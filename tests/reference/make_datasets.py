@@ -2,7 +2,8 @@
 
 Run from the repository root: ``python tests/reference/make_datasets.py``. It writes
 ``trial_patients.csv`` (one row per patient) and ``trial_long.csv`` (one row per patient and
-observed post-baseline visit) next to this file. The data are synthetic but realistic in shape:
+observed post-baseline visit) next to this file, the Rubin's-rules inputs, and
+``reference_mi.csv`` for reference-based imputation. The data are synthetic but realistic in shape:
 90 patients randomised 2:1 (tofersen:placebo), two strata, five post-baseline visits with
 monotone dropout, ALSFRS-R change, plasma NfL at baseline and week 28, and a time to death or
 permanent ventilation with administrative and random censoring and tied times.
@@ -86,11 +87,43 @@ def make_rubin_inputs(seed: int = SEED) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["scenario", "imputation", "estimate", "variance"])
 
 
+MI_FIT_PER_ARM = 800
+MI_VISITS = 4
+
+
+def make_reference_mi(seed: int = SEED) -> pd.DataFrame:
+    """Data for reference-based imputation: per arm, `MI_FIT_PER_ARM` complete patients (the
+    imputation model is fitted on them) with arm-specific means and covariances over 4 visits,
+    and 8 target patients per arm with monotone missing tails after visit 0 (baseline only), 1,
+    2 or 3 (two each). Columns: id, trt, role (fit/target), base, y1..y4 (empty = missing)."""
+    rng = np.random.default_rng(seed + 2)
+    rows = []
+    for trt in (0, 1):
+        n = MI_FIT_PER_ARM + 8
+        base = np.round(rng.normal(37.0, 5.0, n), 1)
+        t = np.arange(1, MI_VISITS + 1)
+        slope = -1.6 if trt == 0 else -0.7  # tofersen declines less
+        mean = base[:, None] * (1.0 - 0.04 * t) + slope * t + 0.04 * 37.0 * t
+        sd = (1.0 if trt == 0 else 1.3) * np.sqrt(t)
+        corr = (0.75 if trt == 0 else 0.55) ** np.abs(np.subtract.outer(t, t))
+        chol = np.linalg.cholesky(corr * np.outer(sd, sd))
+        y = np.round(mean + rng.standard_normal((n, MI_VISITS)) @ chol.T, 3)
+        last = np.full(n, MI_VISITS)
+        last[MI_FIT_PER_ARM:] = np.repeat(np.arange(4), 2)  # targets: observed up to visit j
+        y = np.where(t[None, :] <= last[:, None], y, np.nan)
+        for i in range(n):
+            role = "fit" if i < MI_FIT_PER_ARM else "target"
+            rows.append((trt * 10_000 + i + 1, trt, role, base[i], *y[i]))
+    columns = ["id", "trt", "role", "base", *(f"y{k}" for k in range(1, MI_VISITS + 1))]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def main() -> None:
     patients, long = make()
     patients.to_csv(HERE / "trial_patients.csv", index=False)
     long.to_csv(HERE / "trial_long.csv", index=False)
     make_rubin_inputs().to_csv(HERE / "rubin_inputs.csv", index=False)
+    make_reference_mi().to_csv(HERE / "reference_mi.csv", index=False)
 
 
 if __name__ == "__main__":

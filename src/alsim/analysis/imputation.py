@@ -487,7 +487,7 @@ class ImputationSpec:
             ]
             s2_own = np.where(trt, s2s[1][:, :, None], s2s[0][:, :, None])
             value = np.where(trt, own[1], own[0]) + np.sqrt(s2_own) * eps
-            after = reference_based[:, :, t] & (t > last_obs)
+            after = reference_based[:, :, t] & (t > last_obs) & trt  # control: MAR is it
             if after.any():
                 mu_new = _reference_mean(codes[:, :, t], mu, trt, last_obs, base, t)
                 deviation = y_prev - mu_new[..., previous]
@@ -543,7 +543,7 @@ def _reference_mean(
     mu_own = np.where(treated[None, :, :, None], mu[1][..., : t + 1], mu_ref)
     visits = np.arange(t + 1)
     before = visits <= last_obs[..., None]  # (replicate, patient, visit)
-    j = np.maximum(last_obs, 0)[None, :, :, None]
+    j = np.clip(last_obs, 0, t)[None, :, :, None]  # later j: those visits are all own-arm
     at_baseline = (last_obs < 0)[None, :, :, None]
     own_j = np.where(at_baseline, base[None, :, :, None], np.take_along_axis(mu_own, j, axis=-1))
     ref_j = np.where(at_baseline, base[None, :, :, None], np.take_along_axis(mu_ref, j, axis=-1))
