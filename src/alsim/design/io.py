@@ -18,6 +18,17 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return text
 
 
+def _find_model(annotation: Any) -> type[BaseModel] | None:
+    """The first pydantic model in a (possibly nested: ``tuple[X, ...] | None``) annotation."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _find_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     """The pydantic model class reached by following `loc` from TrialDesign, if any."""
     model: Any = TrialDesign
@@ -28,13 +39,10 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
         field = fields.get(part)
         if field is None:
             return None
-        annotation = field.annotation
-        for arg in (annotation, *getattr(annotation, "__args__", ())):
-            if isinstance(arg, type) and issubclass(arg, BaseModel):
-                model = arg
-                break
-        else:
+        found = _find_model(field.annotation)
+        if found is None:
             return None
+        model = found
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
