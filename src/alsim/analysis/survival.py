@@ -361,6 +361,11 @@ class CoxSpec:
             if not d[r][keep].any() or np.unique(x[keep, 0]).size < 2:
                 status[r] = "cannot fit: no events or only one arm"
                 continue
+            arm_events = d[r][keep] & (x[keep, 0] == 1), d[r][keep] & (x[keep, 0] == 0)
+            if cov.shape[-1] == 0 and not (arm_events[0].any() and arm_events[1].any()):
+                # the partial likelihood is monotone: Newton steps would only run to infinity
+                status[r] = "cannot fit: no finite estimate (an arm has all or none of the events)"
+                continue
             fitted = efron_cox(t[r][keep], d[r][keep], x[keep], groups[keep], self.precision)
             if isinstance(fitted, str):
                 status[r] = f"cannot fit: {fitted}"
