@@ -207,6 +207,12 @@ def _print_summary(summary: "pd.DataFrame") -> None:
             str(row.n_failed),
         )
     console.print(table)
+    for failed in summary[summary["n_failed"] > 0].to_dict("records"):
+        console.print(
+            f"not ok: {failed['analysis']} at {failed['label']}: {failed['n_failed']} of "
+            f"{failed['n_replicates']} replicates; most often: {failed['failure']}",
+            highlight=False,
+        )
 
 
 def _write_report(
