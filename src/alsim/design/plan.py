@@ -390,6 +390,19 @@ def default_plan(design: TrialDesign) -> tuple[PlannedAnalysis, ...]:
     endpoints = set(design.endpoints)
     mar = EventHandling(strategy="hypothetical", imputation="mar")
     mi_events = IntercurrentEvents(death_or_ventilation=mar, discontinuation=mar)
+
+    def mi_ancova(name: str, population: str, visit: str = PRIMARY_VISIT) -> PlannedAnalysis:
+        return PlannedAnalysis(
+            name=name,
+            method="ancova",
+            endpoint="ALSFRSR",
+            population=population,
+            visit=visit,
+            strata=strata if population == ITT else (),
+            imputations=DEFAULT_IMPUTATIONS,
+            intercurrent_events=mi_events,
+        )
+
     plan: list[PlannedAnalysis] = []
     if "ALSFRSR" in endpoints:
         focus = "FASTER" if "FASTER" in groups else ITT
@@ -409,17 +422,7 @@ def default_plan(design: TrialDesign) -> tuple[PlannedAnalysis, ...]:
             )
         )
         for population in [focus] if focus == ITT else [focus, ITT]:
-            plan.append(
-                PlannedAnalysis(
-                    name=f"ancova_alsfrsr_{population.lower()}",
-                    method="ancova",
-                    endpoint="ALSFRSR",
-                    population=population,
-                    strata=strata if population == ITT else (),
-                    imputations=DEFAULT_IMPUTATIONS,
-                    intercurrent_events=mi_events,
-                )
-            )
+            plan.append(mi_ancova(f"ancova_alsfrsr_{population.lower()}", population))
     for paramcd, label in (("CSFSOD1", "csf_sod1"), ("PLNFL", "plasma_nfl")):
         if paramcd in endpoints:
             plan.append(
@@ -442,17 +445,7 @@ def default_plan(design: TrialDesign) -> tuple[PlannedAnalysis, ...]:
             )
         )
     if design.extension is not None and "ALSFRSR" in endpoints:
-        plan.append(
-            PlannedAnalysis(
-                name="ancova_alsfrsr_itt_end",
-                method="ancova",
-                endpoint="ALSFRSR",
-                visit=LAST_VISIT,
-                strata=strata,
-                imputations=DEFAULT_IMPUTATIONS,
-                intercurrent_events=mi_events,
-            )
-        )
+        plan.append(mi_ancova("ancova_alsfrsr_itt_end", ITT, LAST_VISIT))
     if not plan:
         raise DesignError(
             f"{design.study_id}: no default analysis for endpoints {sorted(endpoints)}; write an "
