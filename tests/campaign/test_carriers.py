@@ -54,7 +54,7 @@ def test_power_on_atlas_writes_the_event_analyses_and_trial_metrics(tmp_path: Pa
     summary = pd.read_csv(out / "summary.csv")
     primary = summary[summary["primary"]]
     assert set(primary["analysis"]) == {"risk_difference_phenocnv_landmark"}
-    assert set(summary["method"]) == {"risk_difference", "km", "logrank", "cox", "gmr"}
+    assert set(summary["method"]) == {"risk-difference", "km", "logrank", "cox", "gmr"}
     prior = summary[summary["label"].str.contains("parameters=prior")]
     assert prior["true_value"].isna().all()  # no single true effect over the prior
     funnel = pd.read_csv(out / "funnel.csv")

@@ -126,7 +126,8 @@ def _edit(path: str, value: object) -> dict:
             "method",
             "anova",
             r"design\.analysis_plan\[1\]\.method: Input should be 'ancova', 'mmrm', 'gmr', "
-            r"'joint-rank', 'rank-ancova', 'win-ratio', 'cox', 'logrank' or 'risk-difference', "
+            r"'joint-rank', 'rank-ancova', 'win-ratio', 'cox', 'logrank', 'risk-difference' or "
+            r"'km', "
             r"got 'anova'",
         ),
         (

@@ -30,7 +30,7 @@ same numbers whatever else the plan holds. Imputations of replicate ``r`` draw f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,7 +38,6 @@ import numpy.typing as npt
 
 from alsim.analysis._result import BoolArray, EstimateResult, FloatArray, IntArray
 from alsim.analysis.ancova import AncovaResult, AncovaSpec, GmrSpec
-from alsim.analysis.binary import RiskDifferenceSpec
 from alsim.analysis.imputation import (
     KEEP,
     METHOD_CODES,
@@ -48,11 +47,13 @@ from alsim.analysis.imputation import (
     pool_imputations,
 )
 from alsim.analysis.mmrm import MmrmResult, MmrmSpec
+from alsim.analysis.proportions import RiskDifferenceSpec
 from alsim.analysis.rank import JointRankSpec, RankAncovaSpec, WinRatioSpec
 from alsim.analysis.survival import CoxSpec, LogRankSpec
 from alsim.design.plan import (
     DEATH_EVENT,
     ITT,
+    LANDMARK_VISIT,
     LAST_VISIT,
     PRIMARY_VISIT,
     EventHandling,
@@ -99,6 +100,7 @@ class StudyData:
     covariates : ``AGE``, ``SEX`` (1 = male) -> (replicate, patient).
     complete : values exist after every intercurrent event (noise-free true values): strategies
         decide what is used, nothing is missing.
+    landmark_days : event endpoint -> the study day of its landmark (``visit: LANDMARK``).
     """
 
     arm_labels: tuple[str, ...]
@@ -118,6 +120,7 @@ class StudyData:
     replicate: IntArray
     seed: int
     complete: bool = False
+    landmark_days: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def n_replicates(self) -> int:
@@ -183,6 +186,14 @@ def study_data(sim: TrialSimulation, *, noise_free: bool = False) -> StudyData:
         # leaving before the end (dropout, withdrawal, not entering an extension) ends treatment
         stop = np.where(sim.censor_day < last_day, sim.censor_day, np.inf)
     stop = np.where(stop < last_day, stop, np.inf)
+    landmarks: dict[str, float] = {}
+    if sim.carriers is not None:  # run-in designs: the event endpoints' assessments
+        record = sim.carriers
+        for event in design.event_endpoints:
+            events[event.paramcd] = EventTimes(
+                event_day=record.event_day, censor_day=record.event_or_censor_day
+            )
+            landmarks[event.paramcd] = float(event.landmark_day)
     groups = tuple(g.name for g in design.randomization.groups)
     return StudyData(
         arm_labels=design.arm_labels,
@@ -202,6 +213,7 @@ def study_data(sim: TrialSimulation, *, noise_free: bool = False) -> StudyData:
         replicate=sim.replicate,
         seed=sim.seed,
         complete=noise_free,
+        landmark_days=landmarks,
     )
 
 
@@ -516,8 +528,14 @@ class PlanRunner:
                 f"analysis {analysis.name}: the data have no times for {analysis.endpoint}; "
                 f"allowed: {', '.join(data.events) or 'none'}"
             )
-        k = data.visit_position(analysis.visit)
-        limit = float(data.visit_days[k])
+        if analysis.visit == LANDMARK_VISIT:
+            if analysis.endpoint not in data.landmark_days:
+                raise AnalysisError(
+                    f"analysis {analysis.name}: {analysis.endpoint} has no landmark in the data"
+                )
+            limit = float(data.landmark_days[analysis.endpoint])
+        else:
+            limit = float(data.visit_days[data.visit_position(analysis.visit)])
         times = data.events[analysis.endpoint]
         if analysis.endpoint != DEATH_EVENT and DEATH_EVENT in data.events:
             # death competes with the event: counted as one (composite) or censoring

@@ -1,15 +1,12 @@
-"""Analyses and trial metrics of prevention designs with a monitoring run-in (ATLAS).
+"""Trial metrics of prevention designs with a monitoring run-in (ATLAS).
 
-The analysis plan of a run-in design (`carrier_plan`):
-
-- primary: the difference in the proportion with the event (PHENOCNV, clinically manifest ALS)
-  by the design's landmark day, treated minus control; Mantel-Haenszel over the randomisation
-  strata when the design stratifies, else the crude difference with a Wald CI
-  (`alsim.analysis.proportions`). Patients withdrawn before the landmark without the event have
-  an unknown status and are left out.
-- the same landmark as a Kaplan-Meier difference in event-free survival (censoring-aware);
-- time to the event over the whole randomised part: log-rank and Cox (Efron) hazard ratios;
-- plasma NfL: GMR ANCOVA at the primary visit.
+Their analysis plan is data like every other design's (`alsim.design.plan.default_plan` derives
+it for a run-in design that states none): the difference in the proportion with the event
+(PHENOCNV, clinically manifest ALS) by the landmark day, treated minus control (Mantel-Haenszel
+over the randomisation strata when the design stratifies, else the crude difference with a Wald
+CI, `alsim.analysis.proportions`; patients withdrawn before the landmark without the event have an
+unknown status and are left out); the Kaplan-Meier difference at the landmark; log-rank and Cox
+(Efron) hazard ratios over the whole randomised part; plasma NfL by GMR ANCOVA.
 
 Event times are days from Day 1 (ADTTE AVAL): the assessment that found the event, or the last
 assessment without it. `funnel_rows` adds, per replicate, what a trialist plans with: the share
@@ -25,91 +22,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from alsim.analysis import CoxSpec, EstimateResult, KaplanMeierSpec, LogRankSpec
-from alsim.analysis.proportions import RiskDifferenceSpec
-from alsim.design.presymptomatic import event_endpoint
-from alsim.design.trial import TrialDesign
-from alsim.errors import AlsimError
-from alsim.simulate.presymptomatic import TRIAL_METRICS, carrier_record, trial_metrics
+from alsim.simulate.presymptomatic import TRIAL_METRICS, trial_metrics
 from alsim.simulate.trial import TrialSimulation
 
 if TYPE_CHECKING:
     from alsim.campaign.grid import DesignPoint
-    from alsim.campaign.plan import AnalysisPlan, PlannedAnalysis
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 EVENT = "PHENOCNV"
 FUNNEL_PREFIX = "funnel:"
-
-
-def carrier_plan(design: TrialDesign) -> "AnalysisPlan":
-    """The analyses of a run-in design (see the module docstring)."""
-    from alsim.campaign.plan import LAST_VISIT, PlannedAnalysis, highest_dose_arm
-
-    arm = highest_dose_arm(design)
-    plan = [
-        PlannedAnalysis(
-            name="risk_difference_phenocnv_landmark",
-            method="risk_difference",
-            paramcd=EVENT,
-            treated_arm=arm,
-            primary=True,
-        ),
-        PlannedAnalysis(name="km_phenocnv_landmark", method="km", paramcd=EVENT, treated_arm=arm),
-        PlannedAnalysis(
-            name="logrank_phenocnv",
-            method="logrank",
-            paramcd=EVENT,
-            treated_arm=arm,
-            visit=LAST_VISIT,
-        ),
-        PlannedAnalysis(
-            name="cox_phenocnv", method="cox", paramcd=EVENT, treated_arm=arm, visit=LAST_VISIT
-        ),
-    ]
-    if "PLNFL" in design.endpoints:
-        plan.append(
-            PlannedAnalysis(name="gmr_plasma_nfl", method="gmr", paramcd="PLNFL", treated_arm=arm)
-        )
-    return tuple(plan)
-
-
-def fit_event_analysis(
-    sim: TrialSimulation,
-    analysis: "PlannedAnalysis",
-    index: IntArray,
-    treated: NDArray[np.bool_],
-    stratum: IntArray | None,
-) -> EstimateResult:
-    """One planned analysis of the event endpoint on every replicate of `sim`, for the patients
-    at `index` (the plan's selection, `alsim.campaign.plan.fit_analysis`)."""
-    record = carrier_record(sim)
-    landmark = event_endpoint(sim.design, analysis.paramcd).landmark_day
-    if analysis.method == "risk_difference":
-        status = record.landmark_status(landmark)[:, index]
-        return RiskDifferenceSpec(alpha=analysis.alpha).fit(
-            status, treated=treated, stratum=stratum
-        )
-    time = record.event_or_censor_day[:, index] - 1.0
-    event = record.event_observed[:, index]
-    if analysis.method == "km":
-        return KaplanMeierSpec(landmark_days=landmark - 1.0, alpha=analysis.alpha).fit(
-            time, event=event, treated=treated
-        )
-    if analysis.method == "logrank":
-        return LogRankSpec(alpha=analysis.alpha).fit(
-            time, event=event, treated=treated, stratum=stratum
-        )
-    if analysis.method == "cox":
-        return CoxSpec(alpha=analysis.alpha).fit(
-            time, event=event, treated=treated, stratum=stratum
-        )
-    raise AlsimError(
-        f"analysis {analysis.name}: method {analysis.method} does not apply to the event "
-        f"{analysis.paramcd}; allowed: risk_difference, km, logrank, cox"
-    )
 
 
 def funnel_rows(sim: TrialSimulation) -> pd.DataFrame:

@@ -63,6 +63,7 @@ Method = Literal[
     "cox",
     "logrank",
     "risk-difference",
+    "km",
 ]
 Strategy = Literal[
     "treatment-policy", "composite", "while-alive", "while-on-treatment", "hypothetical"
@@ -75,11 +76,12 @@ METHODS: tuple[str, ...] = Method.__args__  # type: ignore[attr-defined]
 STRATEGIES: tuple[str, ...] = Strategy.__args__  # type: ignore[attr-defined]
 IMPUTATIONS: tuple[str, ...] = Imputation.__args__  # type: ignore[attr-defined]
 COVARIATES: tuple[str, ...] = Covariate.__args__  # type: ignore[attr-defined]
-SURVIVAL_METHODS = ("cox", "logrank", "risk-difference")
+SURVIVAL_METHODS = ("cox", "logrank", "risk-difference", "km")
 RANK_METHODS = ("joint-rank", "rank-ancova", "win-ratio")
 MEAN_METHODS = ("ancova", "mmrm", "gmr")
 PRIMARY_VISIT = "PRIMARY"
 LAST_VISIT = "LAST"
+LANDMARK_VISIT = "LANDMARK"
 ITT = "ITT"
 DEATH_EVENT = "DTHPV"
 DEFAULT_IMPUTATIONS = 10
@@ -150,9 +152,11 @@ class PlannedAnalysis(_Frozen):
 
     ``visit`` is a visit name, ``PRIMARY`` (the design's primary visit) or ``LAST`` (its last
     visit), resolved per design so that a grid over durations analyses each at its own end. For
-    time-to-event methods it is the end of the follow-up analysed. ``treated_arm`` (default: the
-    highest-dose arm) is compared with the design's control arm. The baseline value of the
-    endpoint is always a covariate of ``ancova``, ``mmrm``, ``gmr`` and ``rank-ancova``;
+    time-to-event methods it is the end of the follow-up analysed (``risk-difference``: the
+    proportion with the event by then; ``km``: the Kaplan-Meier difference there); an event
+    endpoint of a run-in design also takes ``LANDMARK``, its ``landmark_day``. ``treated_arm``
+    (default: the highest-dose arm) is compared with the design's control arm. The baseline value
+    of the endpoint is always a covariate of ``ancova``, ``mmrm``, ``gmr`` and ``rank-ancova``;
     ``covariates`` adds AGE or SEX. ``strata: [STRATUM]`` adds the randomisation stratum (a
     factor in linear models, strata in rank, survival and Mantel-Haenszel analyses).
     ``imputations`` >= 2 multiply imputes the values the strategies leave missing (Rubin's
@@ -192,8 +196,10 @@ class PlannedAnalysis(_Frozen):
                     f"intercurrent_events.death_or_ventilation: {method} counts death as an "
                     "event (composite) or censors at it (hypothetical), not while-alive"
                 )
-            if method in ("logrank", "risk-difference") and self.covariates:
-                raise ValueError(f"covariates: {method} takes strata, not covariates")
+            if method in ("logrank", "risk-difference", "km") and self.covariates:
+                raise ValueError(f"covariates: {method} takes no covariates")
+            if method == "km" and self.strata:
+                raise ValueError("strata: km compares the arms' Kaplan-Meier curves unstratified")
             return self
         if method in ("joint-rank", "win-ratio") and self.covariates:
             raise ValueError(f"covariates: {method} takes strata, not covariates")
@@ -297,8 +303,11 @@ def highest_dose_arm(design: TrialDesign) -> str:
 
 def check_plan(design: TrialDesign, plan: tuple[PlannedAnalysis, ...]) -> None:
     """Check `plan` against `design`: raises ValueError naming ``analysis_plan[i].field``."""
+    from alsim.design.presymptomatic import EVENT_ENDPOINTS
     from alsim.design.trial import TIME_TO_EVENT_ENDPOINTS
 
+    time_to_event_endpoints = (*TIME_TO_EVENT_ENDPOINTS, *EVENT_ENDPOINTS)
+    landmarks = {e.paramcd for e in design.event_endpoints}
     names = [a.name for a in plan]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -312,7 +321,7 @@ def check_plan(design: TrialDesign, plan: tuple[PlannedAnalysis, ...]) -> None:
                 f"{where}.endpoint: {analysis.endpoint!r} is not an endpoint of the design; "
                 f"allowed: {', '.join(design.endpoints)}"
             )
-        time_to_event = analysis.endpoint in TIME_TO_EVENT_ENDPOINTS
+        time_to_event = analysis.endpoint in time_to_event_endpoints
         if analysis.is_survival != time_to_event:
             kind = "a time-to-event" if analysis.is_survival else "a visit"
             allowed = [
@@ -324,10 +333,11 @@ def check_plan(design: TrialDesign, plan: tuple[PlannedAnalysis, ...]) -> None:
                 f"{where}.endpoint: {analysis.method} needs {kind} endpoint, got "
                 f"{analysis.endpoint!r}; allowed: {', '.join(allowed) or 'none in this design'}"
             )
-        if analysis.visit not in (PRIMARY_VISIT, LAST_VISIT, *visits):
+        landmark = (LANDMARK_VISIT,) if analysis.endpoint in landmarks else ()
+        if analysis.visit not in (PRIMARY_VISIT, LAST_VISIT, *landmark, *visits):
             raise ValueError(
                 f"{where}.visit: {analysis.visit!r} is not a post-baseline visit; allowed: "
-                f"{PRIMARY_VISIT}, {LAST_VISIT}, {', '.join(visits)}"
+                f"{', '.join((PRIMARY_VISIT, LAST_VISIT, *landmark, *visits))}"
             )
         if analysis.population not in (ITT, *groups):
             raise ValueError(
@@ -381,12 +391,18 @@ def default_plan(design: TrialDesign) -> tuple[PlannedAnalysis, ...]:
       is no ALSFRS-R).
     - DTHPV: Cox hazard ratio of death or permanent ventilation to the last visit.
     - with an open-label extension, the ITT ANCOVA of ALSFRS-R change at the last visit.
+    - run-in (prevention) designs: the difference in the proportion with the event endpoint
+      (PHENOCNV) by its landmark (primary; Mantel-Haenszel over the strata when randomisation is
+      stratified), the Kaplan-Meier difference at the landmark, log-rank and Cox over the whole
+      follow-up, and the GMR ANCOVA of plasma NfL at the primary visit.
 
     Highest dose vs control throughout; ITT analyses of stratified designs add the stratum.
     """
     groups = [g.name for g in design.randomization.groups]
     stratified = design.randomization.unit == "stratum" and len(groups) > 1
     strata: tuple[Literal["STRATUM"], ...] = ("STRATUM",) if stratified else ()
+    if design.run_in is not None:
+        return _run_in_plan(design, strata)
     endpoints = set(design.endpoints)
     mar = EventHandling(strategy="hypothetical", imputation="mar")
     mi_events = IntercurrentEvents(death_or_ventilation=mar, discontinuation=mar)
@@ -450,5 +466,46 @@ def default_plan(design: TrialDesign) -> tuple[PlannedAnalysis, ...]:
         raise DesignError(
             f"{design.study_id}: no default analysis for endpoints {sorted(endpoints)}; write an "
             f"analysis_plan"
+        )
+    return tuple(plan)
+
+
+def _run_in_plan(
+    design: TrialDesign, strata: tuple[Literal["STRATUM"], ...]
+) -> tuple[PlannedAnalysis, ...]:
+    """The default plan of a run-in design (see `default_plan`)."""
+    plan: list[PlannedAnalysis] = []
+    for event in design.event_endpoints:
+        label = event.paramcd.lower()
+        plan += [
+            PlannedAnalysis(
+                name=f"risk_difference_{label}_landmark",
+                method="risk-difference",
+                endpoint=event.paramcd,
+                visit=LANDMARK_VISIT,
+                strata=strata,
+                primary=not plan,
+            ),
+            PlannedAnalysis(
+                name=f"km_{label}_landmark", method="km", endpoint=event.paramcd, visit="LANDMARK"
+            ),
+            PlannedAnalysis(
+                name=f"logrank_{label}",
+                method="logrank",
+                endpoint=event.paramcd,
+                visit=LAST_VISIT,
+                strata=strata,
+            ),
+            PlannedAnalysis(
+                name=f"cox_{label}",
+                method="cox",
+                endpoint=event.paramcd,
+                visit=LAST_VISIT,
+                strata=strata,
+            ),
+        ]
+    if "PLNFL" in design.endpoints:
+        plan.append(
+            PlannedAnalysis(name="gmr_plasma_nfl", method="gmr", endpoint="PLNFL", strata=strata)
         )
     return tuple(plan)

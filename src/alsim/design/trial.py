@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from alsim.design.plan import PlannedAnalysis, check_plan, default_plan
 from alsim.design.presymptomatic import (
     EVENT_ENDPOINTS,
     EventEndpoint,
@@ -19,7 +20,6 @@ from alsim.design.presymptomatic import (
     TriggerRule,
     check_carrier_design,
 )
-from alsim.design.plan import PlannedAnalysis, check_plan, default_plan
 from alsim.population.sampling import PopulationSpec
 
 MAX_PATIENTS_PER_TRIAL = 100_000
@@ -249,6 +249,11 @@ class TrialDesign(_Frozen):
         if self.analysis_plan is not None:
             return self.analysis_plan
         return default_plan(self)
+
+    @property
+    def event_endpoint_codes(self) -> tuple[str, ...]:
+        """PARAMCDs of the event endpoints of a run-in design (assessed on their own schedule)."""
+        return tuple(e.paramcd for e in self.event_endpoints)
 
     @property
     def has_progression(self) -> bool:

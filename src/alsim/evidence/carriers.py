@@ -50,20 +50,15 @@ _PERCENT_METRICS = ("missed_by_trigger",)
 
 
 def _fit(sim: TrialSimulation, method: str, alpha: float = 0.05) -> "EstimateResult":
-    """The run-in design's analysis `method` (risk_difference or cox) of the event endpoint."""
-    # imported here: the campaign package imports the evidence package through its calibration
-    from alsim.campaign.carriers import EVENT
-    from alsim.campaign.plan import LAST_VISIT, PlannedAnalysis, fit_analysis, highest_dose_arm
+    """The run-in design's planned `method` (``risk-difference`` or ``cox``) of the event
+    endpoint (`alsim.design.plan.default_plan`), at level `alpha`."""
+    from alsim.analysis.plan import PlanRunner, study_data
 
-    analysis = PlannedAnalysis(
-        name=method,
-        method="risk_difference" if method == "risk_difference" else "cox",
-        paramcd=EVENT,
-        treated_arm=highest_dose_arm(sim.design),
-        visit=LAST_VISIT,
-        alpha=alpha,
-    )
-    return fit_analysis(sim, analysis, sim.observed)
+    for analysis in sim.design.plan:
+        if analysis.method == method and analysis.endpoint in sim.design.event_endpoint_codes:
+            planned = analysis.model_copy(update={"alpha": alpha})
+            return PlanRunner(study_data(sim)).fit(planned)
+    raise EvidenceError(f"the plan of {sim.design.study_id} has no {method} of its event endpoint")
 
 
 def carrier_values(sim: TrialSimulation, quantity: str, arm: str) -> FloatArray:
@@ -71,7 +66,7 @@ def carrier_values(sim: TrialSimulation, quantity: str, arm: str) -> FloatArray:
     if sim.carriers is None:
         raise EvidenceError(f"{sim.design.study_id} has no run-in: no {quantity}")
     if quantity in ("risk_difference_landmark", "phenocnv_hr"):
-        result = _fit(sim, "risk_difference" if quantity == "risk_difference_landmark" else "cox")
+        result = _fit(sim, "risk-difference" if quantity == "risk_difference_landmark" else "cox")
         scale = 100.0 if quantity == "risk_difference_landmark" else 1.0
         return scale * np.asarray(result.estimate, dtype=np.float64)
     metrics = trial_metrics(sim)
@@ -129,7 +124,7 @@ class PrimaryPrediction:
 def _success(sim: TrialSimulation, alpha: float) -> tuple[float, float]:
     """Share of replicates whose primary test rejects, with its Monte Carlo SE; a replicate that
     cannot be tested (no variation) counts as not showing an effect."""
-    p_value = _fit(sim, "risk_difference", alpha).p_value
+    p_value = _fit(sim, "risk-difference", alpha).p_value
     hit = np.where(np.isfinite(p_value), p_value < alpha, False)
     p = float(hit.mean())
     return p, float(np.sqrt(p * (1 - p) / hit.size))
@@ -140,7 +135,7 @@ def predict_primary(
 ) -> PrimaryPrediction:
     """The prediction from two simulations of the same run-in design: at typical parameters and
     with one parameter set per replicate drawn from the design prior."""
-    from alsim.campaign.plan import highest_dose_arm
+    from alsim.design.plan import highest_dose_arm
     from alsim.design.presymptomatic import event_endpoint
 
     design = typical.design
