@@ -233,3 +233,43 @@ def test_the_minus_330_replicate_is_now_sane() -> None:
     result = PlanRunner(study_data(sim)).fit(faster)
     assert result.status[0] != "ok" or abs(result.estimate[0]) < 20
     assert result.status[0] != "ok" or result.std_error[0] < 10
+
+
+def test_run_in_plan_analyses_the_event_endpoint_as_the_carrier_record_says() -> None:
+    """ATLAS's default plan on the plan runner equals each analysis called on the carrier
+    record directly: risk difference of the landmark status (Mantel-Haenszel when stratified),
+    Kaplan-Meier at the landmark, Cox and log-rank over the follow-up."""
+    from alsim.analysis import CoxSpec, KaplanMeierSpec, LogRankSpec
+    from alsim.analysis.proportions import RiskDifferenceSpec
+
+    design = load_template("atlas")
+    sim = simulate_trial(design, n_replicates=3, seed=2)
+    assert sim.carriers is not None
+    results = PlanRunner(study_data(sim)).run(design.plan)
+    record = sim.carriers
+    landmark = design.event_endpoints[0].landmark_day
+    treated = np.broadcast_to(sim.arm_index != 0, record.event_day.shape)
+    stratum = (
+        np.broadcast_to(sim.group_index, treated.shape)
+        if design.randomization.unit == "stratum"
+        else None
+    )
+    time = record.event_or_censor_day - 1.0
+    direct = {
+        "risk_difference_phenocnv_landmark": RiskDifferenceSpec().fit(
+            record.landmark_status(landmark), treated=treated, stratum=stratum
+        ),
+        "km_phenocnv_landmark": KaplanMeierSpec(landmark_days=landmark - 1.0).fit(
+            time, event=record.event_observed, treated=treated
+        ),
+        "logrank_phenocnv": LogRankSpec().fit(
+            time, event=record.event_observed, treated=treated, stratum=stratum
+        ),
+        "cox_phenocnv": CoxSpec().fit(
+            time, event=record.event_observed, treated=treated, stratum=stratum
+        ),
+    }
+    assert next(a for a in design.plan if a.primary).name == "risk_difference_phenocnv_landmark"
+    for name, expected in direct.items():
+        np.testing.assert_allclose(results[name].estimate, expected.estimate, rtol=1e-12)
+        np.testing.assert_allclose(results[name].std_error, expected.std_error, rtol=1e-12)

@@ -8,6 +8,7 @@ from alsim.analysis._result import EstimateResult
 from alsim.analysis.ancova import AncovaResult, AncovaSpec, GmrResult, GmrSpec
 from alsim.analysis.imputation import ImputationSpec, Imputed, PooledResult, RubinPooled, rubin_pool
 from alsim.analysis.mmrm import MmrmResult, MmrmSpec
+from alsim.analysis.plan import PlanRunner, StudyData, study_data
 from alsim.analysis.rank import (
     JointRankResult,
     JointRankSpec,
@@ -49,13 +50,16 @@ __all__ = [
     "MmrmResult",
     "MmrmSpec",
     "PairwiseScores",
+    "PlanRunner",
     "PooledResult",
     "RankAncovaResult",
     "RankAncovaSpec",
     "RubinPooled",
+    "StudyData",
     "WinRatioResult",
     "WinRatioSpec",
     "kaplan_meier",
     "pairwise_scores",
     "rubin_pool",
+    "study_data",
 ]

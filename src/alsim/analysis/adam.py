@@ -497,4 +497,5 @@ def plan_data(
         covariates=covariates,
         replicate=replicates,
         seed=seed,
+        landmark_days={e.paramcd: float(e.landmark_day) for e in design.event_endpoints},
     )

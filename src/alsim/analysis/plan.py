@@ -49,7 +49,7 @@ from alsim.analysis.imputation import (
 from alsim.analysis.mmrm import MmrmResult, MmrmSpec
 from alsim.analysis.proportions import RiskDifferenceSpec
 from alsim.analysis.rank import JointRankSpec, RankAncovaSpec, WinRatioSpec
-from alsim.analysis.survival import CoxSpec, LogRankSpec
+from alsim.analysis.survival import CoxSpec, KaplanMeierSpec, LogRankSpec
 from alsim.design.plan import (
     DEATH_EVENT,
     ITT,
@@ -565,6 +565,10 @@ class PlanRunner:
                 outcome, treated=treated, stratum=stratum if analysis.strata else None
             )
         time_days = np.where(selected, np.where(happened, times.event_day, end) - 1.0, np.nan)
+        if analysis.method == "km":
+            return KaplanMeierSpec(landmark_days=limit - 1.0, alpha=analysis.alpha).fit(
+                time_days, event=happened, treated=treated
+            )
         if analysis.method == "logrank":
             return LogRankSpec(alpha=analysis.alpha).fit(
                 time_days, event=happened, treated=treated, stratum=stratum
