@@ -37,6 +37,8 @@ from alsim.errors import AnalysisError
 
 __all__ = ["MmrmResult", "MmrmSpec", "RemlProblem"]
 
+CONVERGENCE_GRADIENT = 1e-2  # largest |d(-2 l_R)/d theta| accepted at the optimum
+
 
 class RemlProblem:
     """The REML objective of one trial (internal, final).
@@ -345,24 +347,32 @@ class MmrmSpec:
         rows = np.isfinite(y)
         beta0 = np.linalg.lstsq(X[rows], y[rows], rcond=None)[0]
         resid = np.where(rows, y - X @ beta0, np.nan)
-        var0 = np.nanvar(resid, axis=0)
-        var0 = np.where(np.isfinite(var0) & (var0 > 0), var0, np.nanmean(var0))
+        filled = np.where(rows, resid, 0.0)
+        count = rows.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            var0 = (filled**2).sum(axis=0) / count
+        fallback = float(np.sum(filled**2) / max(int(count.sum()), 1)) or 1.0
+        var0 = np.where(np.isfinite(var0) & (var0 > 0), var0, fallback)
         start = np.diag(var0)
         # residuals have mean zero at every visit (the visit effects): pairwise cross-products
         pairs = rows.T.astype(np.float64) @ rows
-        filled = np.where(rows, resid, 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             full = np.where(pairs > 1, filled.T @ filled / (pairs - 1), np.nan)
         if np.all(np.isfinite(full)) and np.linalg.eigvalsh(full)[0] > 1e-8 * var0.max():
             start = full
-        theta = problem.maximise(problem.theta_from_sigma(start))
-        # Newton polish on the Hessian (differences of the analytic gradient), kept for the df
-        hessian = problem.hessian(theta)
-        step = np.linalg.solve(hessian, problem.gradient(theta))
-        if problem.objective(theta - step) <= problem.objective(theta):
-            theta = theta - step
-        S = problem.sigma(theta)
-        b, phi, _ = problem.gls(S)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            theta = problem.maximise(problem.theta_from_sigma(start))
+            # Newton polish on the Hessian (differences of the analytic gradient), kept for the df
+            hessian = problem.hessian(theta)
+            step = np.linalg.solve(hessian, problem.gradient(theta))
+            if problem.objective(theta - step) <= problem.objective(theta):
+                theta = theta - step
+            S = problem.sigma(theta)
+            b, phi, _ = problem.gls(S)
+            gradient = problem.gradient(theta)
+        finite = all(np.all(np.isfinite(a)) for a in (theta, hessian, S, b, phi, gradient))
+        if not finite or np.max(np.abs(gradient)) > CONVERGENCE_GRADIENT:
+            raise np.linalg.LinAlgError("REML did not converge (a degenerate covariance)")
         x_patient = X[:, 0, :n_fixed]
         return _MmrmFit(
             b=b,

@@ -489,20 +489,18 @@ def _run_in_plan(
             PlannedAnalysis(
                 name=f"km_{label}_landmark", method="km", endpoint=event.paramcd, visit="LANDMARK"
             ),
-            PlannedAnalysis(
-                name=f"logrank_{label}",
-                method="logrank",
-                endpoint=event.paramcd,
-                visit=LAST_VISIT,
-                strata=strata,
-            ),
-            PlannedAnalysis(
-                name=f"cox_{label}",
-                method="cox",
-                endpoint=event.paramcd,
-                visit=LAST_VISIT,
-                strata=strata,
-            ),
+        ]
+        plan += [
+            PlannedAnalysis.model_validate(
+                {
+                    "name": f"{method}_{label}",
+                    "method": method,
+                    "endpoint": event.paramcd,
+                    "visit": LAST_VISIT,
+                    "strata": strata,
+                }
+            )
+            for method in ("logrank", "cox")
         ]
     if "PLNFL" in design.endpoints:
         plan.append(
