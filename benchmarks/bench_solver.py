@@ -1,9 +1,14 @@
-"""Patient-trajectory throughput: alsim's vectorised solver vs a per-patient LSODA loop.
+"""Patient-trajectory throughput of alsim's solvers against mrgsolve and a per-patient LSODA loop.
 
-Both integrate the same model and schedule, agreement checked to 1e-6 relative before timings are
-compared, for two schedules on a daily output grid: VALOR (eight doses to week 28) and VALOR plus
-its open-label extension to week 52 (`set_duration(valor_ole, 52)`: eight randomised doses, then
-the extension's loading and maintenance doses from Day 197, daily to Day 365).
+1. The anchor: VALOR + extension to week 156 (`designs/valor_ole.yaml`, 44 doses), output at the
+   visit days, alsim's own sampled patients: mrgsolve (R/C++ LSODA, the model generated from the
+   parameter table by `benchmarks.mrgsolve_anchor`) at rtol 1e-6 and 1e-8, the compiled solver
+   (`alsim.model.compiled.solve_compiled`) and the vectorised `solve` in one batch and in chunks of
+   1,000 patients, all on one core. Agreement with LSODA (`solve_reference`, rtol 1e-11) is checked
+   first, at the visits and in the first hours after doses; the ratios are printed at the end.
+   Without Rscript or mrgsolve the mrgsolve lines are skipped with a message.
+2. `solve` against a per-patient LSODA loop on a daily grid, for VALOR (eight doses to week 28)
+   and VALOR plus its open-label extension to week 52 (`set_duration(valor_ole, 52)`).
 """
 
 import time
@@ -11,7 +16,14 @@ import time
 import numpy as np
 
 from alsim.model import DEFAULT_PARAMETERS, DoseSchedule, solve, solve_reference
+from alsim.model.compiled import solve_compiled
 from alsim.population import PopulationSpec, sample_population
+from benchmarks.mrgsolve_anchor import mrgsolve_available, run_mrgsolve
+
+ANCHOR_PATIENTS = 2_000
+ANCHOR_CHECK_PATIENTS = 12
+CHUNK_PATIENTS = 1_000
+PD_STATES = ("mrna", "sod1_protein", "nfl", "effect", "effect_time_days")
 
 DOSE_T_DAYS = np.array([0.0, 14, 28, 56, 84, 112, 140, 168])
 T_OUT_DAYS = np.arange(0.0, 197.0)
@@ -29,7 +41,104 @@ def valor_extension_schedule() -> tuple[np.ndarray, np.ndarray]:
     return np.array(days, dtype=np.float64) - 1.0, np.arange(0.0, design.visits[-1].day)
 
 
+def valor_ole_156() -> tuple[np.ndarray, np.ndarray]:
+    """Dose times and visit times (days from the first dose) of `designs/valor_ole.yaml`."""
+    from alsim.design import load_template
+
+    design = load_template("ole")
+    assert design.extension is not None
+    days = design.regimen.dose_days + design.extension.regimen.dose_days
+    visits = np.array([v.day for v in design.visits], dtype=np.float64) - 1.0
+    return np.array(days, dtype=np.float64) - 1.0, visits
+
+
+def _worst(got: dict[str, np.ndarray], ref: list[dict[str, np.ndarray]]) -> float:
+    worst = 0.0
+    for i, r in enumerate(ref):
+        for name in PD_STATES:
+            scale = np.abs(r[name])
+            keep = scale > 0
+            rel = np.abs(got[name][i] - r[name])[keep] / scale[keep]
+            worst = max(worst, float(rel.max(initial=0.0)))
+    return worst
+
+
+def _states(trajectories: object) -> dict[str, np.ndarray]:
+    return {name: getattr(trajectories, name) for name in PD_STATES}
+
+
+def anchor(n_patients: int = ANCHOR_PATIENTS) -> None:
+    """mrgsolve vs alsim on the VALOR + extension schedule (see the module docstring)."""
+    dose_t, visits = valor_ole_156()
+    rng = np.random.default_rng(11)
+    batch = sample_population(PopulationSpec(), DEFAULT_PARAMETERS, n_patients, rng).parameters
+    amounts = np.full((n_patients, dose_t.size), 100.0)
+    amounts[::3, :8] = 0.0  # the placebo third starts at the extension
+    doses = DoseSchedule(dose_t, amounts)
+    # agreement first: visits and the first hours after four doses
+    hours = np.concatenate([d + np.array([1, 3, 6, 12]) / 24 for d in dose_t[[0, 1, 8, 9]]])
+    check_t = np.union1d(visits, hours)
+    k = ANCHOR_CHECK_PATIENTS
+    few = {name: v[:k] for name, v in batch.items()}
+    ref = [
+        solve_reference({n: float(v[i]) for n, v in batch.items()}, dose_t, amounts[i], check_t)
+        for i in range(k)
+    ]
+    print(
+        f"VALOR + extension to week 156 ({dose_t.size} doses), {visits.size} visits, "
+        f"{n_patients:,} sampled patients, one core; agreement vs LSODA (rtol 1e-11) on {k} "
+        f"patients at the visits and 1-12 h after four doses:"
+    )
+    rates: dict[str, float] = {}
+
+    def timed(label: str, run: object, agreement: float) -> None:
+        start = time.perf_counter()
+        run()  # type: ignore[operator]
+        seconds = time.perf_counter() - start
+        rates[label] = n_patients / seconds
+        print(
+            f"  {label:34s} {rates[label]:9,.0f} patients/s ({seconds:6.2f} s); "
+            f"max rel. diff {agreement:.1e}"
+        )
+
+    few_doses = DoseSchedule(dose_t, amounts[:k])
+    solve_compiled(few, few_doses, check_t)  # compile
+    compiled_diff = _worst(_states(solve_compiled(few, few_doses, check_t)), ref)
+    solve_diff = _worst(_states(solve(few, few_doses, check_t)), ref)
+    timed("alsim solve_compiled", lambda: solve_compiled(batch, doses, visits), compiled_diff)
+    timed("alsim solve, one batch", lambda: solve(batch, doses, visits), solve_diff)
+
+    def chunked() -> None:
+        for start in range(0, n_patients, CHUNK_PATIENTS):
+            part = slice(start, start + CHUNK_PATIENTS)
+            solve(
+                {name: v[part] for name, v in batch.items()},
+                DoseSchedule(dose_t, amounts[part]),
+                visits,
+            )
+
+    timed(f"alsim solve, chunks of {CHUNK_PATIENTS:,}", chunked, solve_diff)
+    missing = mrgsolve_available()
+    if missing is not None:
+        print(f"  mrgsolve: skipped ({missing}); install R and the mrgsolve package to compare")
+        return
+    for rtol in (1e-6, 1e-8):
+        got, _ = run_mrgsolve(few, dose_t, amounts[:k], check_t, rtol=rtol, atol=rtol * 1e-2)
+        diff = _worst(got, ref)
+        _, seconds = run_mrgsolve(batch, dose_t, amounts, visits, rtol=rtol, atol=rtol * 1e-2)
+        label = f"mrgsolve LSODA rtol {rtol:.0e}"
+        rates[label] = n_patients / seconds
+        print(
+            f"  {label:34s} {rates[label]:9,.0f} patients/s ({seconds:6.2f} s); "
+            f"max rel. diff {diff:.1e}"
+        )
+    for base in ("mrgsolve LSODA rtol 1e-06", "mrgsolve LSODA rtol 1e-08"):
+        for label in ("alsim solve_compiled", "alsim solve, one batch"):
+            print(f"  {label} / {base}: {rates[label] / rates[base]:5.1f}x (target >= 10x)")
+
+
 def main() -> None:
+    anchor()
     print("VALOR, 28 weeks:")
     compare(DOSE_T_DAYS, T_OUT_DAYS)
     print("VALOR + open-label extension, 52 weeks:")
