@@ -60,3 +60,13 @@ def test_long_strings_and_labels_are_cut_to_xpt_limits(tmp_path: Path) -> None:
     assert data["NOTE"][0] == "x" * 200
     assert data["FLAG"][0] == "Y"
     assert meta.column_names_to_labels["NOTE"] == "n" * 40
+
+
+def test_numbers_survive_the_ibm_float_conversion_bit_for_bit(tmp_path: Path) -> None:
+    """IBM's 56-bit fraction holds a double's 53 bits: values read back equal, NaN is missing."""
+    values = np.array([0.0, -0.0, 1.0, -2.5, 0.1, 1e-70, 7e70, np.pi * 1e5, -1 / 3, np.nan])
+    frame = pd.DataFrame({"X": values, "N": np.arange(values.size)})
+    write_xpt(frame, tmp_path / "x.xpt", dataset="X")
+    data, _ = pyreadstat.read_xport(str(tmp_path / "x.xpt"))
+    np.testing.assert_array_equal(data["X"].to_numpy(), values)
+    np.testing.assert_array_equal(data["N"].to_numpy(), np.arange(values.size))

@@ -8,12 +8,16 @@ import typer
 from alsim.cli._common import console, replicate_progress, user_errors
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from alsim.design import TrialDesign
+    from alsim.io.stream import TableStream
     from alsim.model.parameters import ParameterSet
+    from alsim.simulate.trial import TrialSimulation
 
 CHUNK_REPLICATES = 250
+DEFAULT_FORMATS = "parquet,csv,xpt"
+BDS_REPORT_COLUMNS = (
+    "REPLICATE", "TRT01P", "PARAMCD", "AVISIT", "AVISITN", "ADY", "AVAL", "BASE",
+)  # fmt: skip
 
 
 def simulate(
@@ -24,37 +28,31 @@ def simulate(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace a non-empty --out directory.")
     ] = False,
+    formats: Annotated[
+        str,
+        typer.Option("--formats", help="ADaM table formats, comma-separated: parquet, csv, xpt."),
+    ] = DEFAULT_FORMATS,
 ) -> None:
     """Simulate a design; write ADaM tables (Parquet, CSV, XPT), NONMEM data, report, manifest."""
     with user_errors():
-        _run(design_file, replicates, seed, out, overwrite)
+        _run(design_file, replicates, seed, out, overwrite, formats)
 
 
-def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bool) -> None:
+def _run(
+    design_file: Path, replicates: int, seed: int, out: Path, overwrite: bool, formats: str
+) -> None:
     import time
-
-    import pandas as pd
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     from alsim.design import dump_design, load_design
     from alsim.errors import AlsimError
-    from alsim.io import (
-        atomic_output_dir,
-        build_adqs,
-        build_adsl,
-        build_adtte,
-        build_bds,
-        check_output_dir,
-        write_json,
-        write_table,
-    )
-    from alsim.io.adae import build_adae
-    from alsim.io.adam import QS_PARAM_LABELS, TTE_PARAM_LABELS
+    from alsim.io import atomic_output_dir, check_output_dir, write_json
     from alsim.io.manifest import build_manifest
-    from alsim.io.nonmem import build_nonmem
-    from alsim.io.xpt import write_xpt_tables
+    from alsim.io.stream import TableStream, parse_formats
     from alsim.model import DEFAULT_PARAMETERS
     from alsim.simulate import MAX_REPLICATES, simulate_trial
 
+    table_formats = parse_formats(formats)
     design = load_design(design_file)
     if not 1 <= replicates <= MAX_REPLICATES:
         raise AlsimError(f"--replicates must be 1..{MAX_REPLICATES}, got {replicates}")
@@ -62,39 +60,38 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
         raise AlsimError(f"--seed must be >= 0, got {seed}")
     check_output_dir(out, overwrite=overwrite)
     started = time.perf_counter()
-    adsl, adlb, nonmem, adqs, adtte, adae = [], [], [], [], [], []
-    with replicate_progress("simulating") as progress:
-        task = progress.add_task("simulate", total=replicates)
-        for first in range(0, replicates, CHUNK_REPLICATES):
-            n = min(CHUNK_REPLICATES, replicates - first)
-            sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first)
-            adsl.append(build_adsl(sim))
-            adlb.append(build_bds(sim))
-            nonmem.append(build_nonmem(sim))
-            adae.append(build_adae(sim))
-            if design.has_progression:
-                adqs.append(build_adqs(sim))
-            if design.has_progression or design.run_in is not None:
-                adtte.append(build_adtte(sim))
-            progress.advance(task, n)
-    simulated = time.perf_counter()
-    tables = {
-        "adsl": pd.concat(adsl, ignore_index=True),
-        "adlb": pd.concat(adlb, ignore_index=True),
-    }
-    if any(e in QS_PARAM_LABELS for e in design.endpoints):
-        tables["adqs"] = pd.concat(adqs, ignore_index=True)
-    if any(e in TTE_PARAM_LABELS for e in design.endpoints):
-        tables["adtte"] = pd.concat(adtte, ignore_index=True)
-    tables["adae"] = pd.concat(adae, ignore_index=True)
+    labels = _parameter_labels(DEFAULT_PARAMETERS)
     with atomic_output_dir(out, overwrite=overwrite) as staging:
-        for name, frame in tables.items():
-            write_table(frame, staging, name)
-        xpt_renamed = write_xpt_tables(staging, tables, _parameter_labels(DEFAULT_PARAMETERS))
-        pd.concat(nonmem, ignore_index=True).to_csv(staging / "nonmem.csv", index=False)
+        streams = {
+            name: TableStream(staging, name, table_formats, xpt_labels=labels)
+            for name in _table_names(design)
+        }
+        nonmem = TableStream(staging, "nonmem", ("csv",))
+        # a chunk's tables are built and written in a thread while the next chunk is simulated
+        with (
+            replicate_progress("simulating") as progress,
+            ThreadPoolExecutor(max_workers=1) as writer,
+        ):
+            task = progress.add_task("simulate", total=replicates)
+            pending: Future[None] | None = None
+            for first in range(0, replicates, CHUNK_REPLICATES):
+                n = min(CHUNK_REPLICATES, replicates - first)
+                sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first)
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(_write_chunk, sim, streams, nonmem)
+                progress.advance(task, n)
+            if pending is not None:
+                pending.result()
+        simulated = time.perf_counter()
+        xpt_renamed = {name: stream.close() for name, stream in streams.items()}
+        nonmem.close()
+        nonmem.discard()
         (staging / "design.yaml").write_text(dump_design(design), encoding="utf-8")
         written = time.perf_counter()
-        _write_report(staging, design, tables, seed, replicates)
+        _write_report(staging, design, streams, seed, replicates)
+        for stream in streams.values():
+            stream.discard()
         manifest = build_manifest(
             command="simulate",
             designs={design.study_id: design},
@@ -110,8 +107,16 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
                 "design_file": str(design_file),
                 "command_line": (
                     f"alsim simulate design.yaml --replicates {replicates} --seed {seed}"
+                    + (
+                        f" --formats {','.join(table_formats)}"
+                        if formats != DEFAULT_FORMATS
+                        else ""
+                    )
                 ),
-                "xpt_renamed_variables": xpt_renamed,
+                "formats": list(table_formats),
+                "xpt_renamed_variables": {k: v for k, v in xpt_renamed.items() if v}
+                if "xpt" in table_formats
+                else {},
             },
         )
         write_json(manifest, staging / "manifest.json")
@@ -121,6 +126,38 @@ def _run(design_file: Path, replicates: int, seed: int, out: Path, overwrite: bo
     )
 
 
+def _table_names(design: "TrialDesign") -> list[str]:
+    """The ADaM tables a design gets, in the order they are written."""
+    from alsim.io.adam import QS_PARAM_LABELS, TTE_PARAM_LABELS
+
+    names = ["adsl", "adlb"]
+    if any(e in QS_PARAM_LABELS for e in design.endpoints):
+        names.append("adqs")
+    if any(e in TTE_PARAM_LABELS for e in design.endpoints):
+        names.append("adtte")
+    return [*names, "adae"]
+
+
+def _write_chunk(
+    sim: "TrialSimulation", streams: "dict[str, TableStream]", nonmem: "TableStream"
+) -> None:
+    """Build one chunk's tables and append them to their streams."""
+    from alsim.io import build_adqs, build_adsl, build_adtte, build_bds
+    from alsim.io.adae import build_adae
+    from alsim.io.nonmem import build_nonmem
+
+    builders = {
+        "adsl": build_adsl,
+        "adlb": build_bds,
+        "adqs": build_adqs,
+        "adtte": build_adtte,
+        "adae": build_adae,
+    }
+    for name, stream in streams.items():
+        stream.write(builders[name](sim))
+    nonmem.write(build_nonmem(sim))
+
+
 def _parameter_labels(parameters: "ParameterSet") -> dict[str, str]:
     """XPT labels of the sampled-parameter columns of ADSL: the parameter's description."""
     frame = parameters.to_frame()
@@ -128,14 +165,16 @@ def _parameter_labels(parameters: "ParameterSet") -> dict[str, str]:
 
 
 def _write_report(
-    directory: Path, design: "TrialDesign", tables: "dict[str, pd.DataFrame]", seed: int, n: int
+    directory: Path, design: "TrialDesign", streams: "dict[str, TableStream]", seed: int, n: int
 ) -> None:
     from alsim.model import DEFAULT_PARAMETERS
     from alsim.report.pages import StudyFigures, write_report
 
-    bds = [tables[name] for name in ("adlb", "adqs") if name in tables]
+    # read back only what the figures use
+    bds = [streams[name].read(BDS_REPORT_COLUMNS) for name in ("adlb", "adqs") if name in streams]
+    adtte = streams["adtte"].read() if "adtte" in streams else None
     study = StudyFigures.from_adam(
-        design, bds, tables.get("adtte"), seed=seed, adae=tables.get("adae"), adsl=tables["adsl"]
+        design, bds, adtte, seed=seed, adae=streams["adae"].read(), adsl=streams["adsl"].read()
     )
     write_report(
         directory / "report.html",

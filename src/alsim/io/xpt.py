@@ -13,11 +13,15 @@ Standard ADaM variables carry their CDISC label; renamed ones carry their full a
 """
 
 import re
+import struct
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 MAX_NAME = 8
 MAX_LABEL = 40
@@ -87,29 +91,172 @@ def xpt_names(columns: list[str]) -> dict[str, str]:
     return mapping
 
 
-def xpt_frame(
-    frame: pd.DataFrame, labels: Mapping[str, str] | None = None
-) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
-    """The frame as XPT v5 accepts it, the name mapping (long -> short) and the labels by short
-    name. Strings are cut to 200 characters, missing strings become empty, booleans 'Y'/''."""
+def ibm_float(values: NDArray[np.float64]) -> NDArray[np.uint64]:
+    """IEEE doubles as IBM System/360 hexadecimal floats (the XPT numeric format), each a
+    big-endian 64-bit word; NaN becomes SAS missing (.). Exact: IBM's 56-bit fraction holds the 53
+    bits of a double. Magnitudes outside IBM's range (about 5e-79 to 7e75) are clipped to it."""
+    x = np.asarray(values, dtype=np.float64)
+    bits = x.view(np.uint64)
+    sign = bits >> np.uint64(63)
+    exponent = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64) - 1023
+    mantissa = (bits & np.uint64(0x000FFFFFFFFFFFFF)) | np.uint64(0x0010000000000000)
+    e16 = (exponent >> 2) + 1  # value = F 2^-56 16^e16 with F = mantissa 2^(exponent mod 4)
+    fraction = mantissa << (exponent - 4 * (e16 - 1)).astype(np.uint64)
+    too_small = e16 < -64
+    too_big = e16 > 63
+    e16 = np.clip(e16, -64, 63)
+    fraction = np.where(too_big, np.uint64(0x00FFFFFFFFFFFFFF), fraction)
+    word = (sign << np.uint64(63)) | ((e16 + 64).astype(np.uint64) << np.uint64(56)) | fraction
+    word = np.where((x == 0) | too_small, np.uint64(0), word)
+    word = np.where(np.isnan(x), np.uint64(0x2E00000000000000), word)
+    return word.astype(">u8")
+
+
+@dataclass(frozen=True, slots=True)
+class XptColumn:
+    """One XPT variable: its source column, 8-character name, label and byte width (0: numeric,
+    8 bytes IBM float)."""
+
+    column: str
+    name: str
+    label: str
+    width: int
+
+    @property
+    def numeric(self) -> bool:
+        return self.width == 0
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """A column as XPT text: booleans Y or empty, missing empty, at most 200 characters."""
+    if pd.api.types.is_bool_dtype(values):
+        return pd.Series(np.where(values.to_numpy(bool), "Y", ""), index=values.index)
+    return values.fillna("").astype(str).str.slice(0, MAX_STRING)
+
+
+def is_text(values: pd.Series) -> bool:
+    """Whether the column is written as XPT text (everything but non-boolean numbers)."""
+    return pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values)
+
+
+def text_width(values: pd.Series) -> int:
+    """Bytes the longest value of a text column needs (UTF-8), at least 1."""
+    if values.empty:
+        return 1
+    return max(1, max(len(v.encode("utf-8")) for v in _text(values)))
+
+
+def xpt_columns(
+    frame: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    widths: Mapping[str, int] | None = None,
+) -> list[XptColumn]:
+    """The XPT variables of `frame`'s columns; text widths from `widths` where given (a stream of
+    chunks knows them only at its end), else from `frame`."""
     known = {**VARIABLE_LABELS, **(labels or {})}
     names = xpt_names([str(c) for c in frame.columns])
-    out: dict[str, pd.Series] = {}
-    out_labels: dict[str, str] = {}
+    columns = []
     for column in frame.columns:
-        series = frame[column]
-        short = names[str(column)]
-        if pd.api.types.is_bool_dtype(series):
-            series = pd.Series(np.where(series.to_numpy(bool), "Y", ""), index=series.index)
-        elif pd.api.types.is_numeric_dtype(series):
-            series = series.astype(np.float64)
-        else:
-            series = series.fillna("").astype(str).str.slice(0, MAX_STRING)
-        out[short] = series
+        name = str(column)
+        short = names[name]
         # a renamed variable is labelled with its full name, so the mapping travels with the file
-        label = known.get(str(column), str(column)) if short == str(column) else str(column)
-        out_labels[short] = label[:MAX_LABEL]
-    return pd.DataFrame(out), names, out_labels
+        label = known.get(name, name) if short == name else name
+        width = 0
+        if is_text(frame[column]):
+            width = (widths or {}).get(name) or text_width(frame[column])
+        columns.append(XptColumn(name, short, label[:MAX_LABEL], min(width, MAX_STRING)))
+    return columns
+
+
+_STAMP = "01JAN70:00:00:00"  # fixed, so the same data always give the same bytes
+
+
+def _record(text: str) -> bytes:
+    return text.ljust(80).encode("ascii")
+
+
+class XptWriter:
+    """An XPT v5 file written in chunks of rows: the header on opening, rows by `write`, the
+    80-byte padding by `close`. Every chunk must have the columns `columns` was made from."""
+
+    def __init__(
+        self, target: BinaryIO, *, dataset: str, columns: list[XptColumn], label: str = ""
+    ) -> None:
+        self._out = target
+        self._columns = columns
+        self._dtype = np.dtype(
+            [(f"v{i}", ">u8" if c.numeric else f"S{c.width}") for i, c in enumerate(columns)]
+        )
+        self._written = 0
+        table = xpt_names([dataset])[dataset]
+        head = [
+            _record("HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!" + "0" * 30),
+            _record("SAS     SAS     SASLIB  9.4     Linux   " + " " * 24 + _STAMP),
+            _record(_STAMP),
+            _record(
+                "HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
+                + "0" * 17
+                + "16"
+                + "0" * 8
+                + "140"
+            ),
+            _record("HEADER RECORD*******DSCRPTR HEADER RECORD!!!!!!!" + "0" * 30),
+            _record(f"SAS     {table:8s}SASDATA 9.4     Linux   " + " " * 24 + _STAMP),
+            _record(_STAMP + " " * 16 + f"{label[:MAX_LABEL]:40s}" + " " * 8),
+            _record(
+                "HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!000000"
+                + f"{len(columns):04d}"
+                + "0" * 20
+            ),
+        ]
+        namestrs = b""
+        position = 0
+        for number, c in enumerate(columns, start=1):
+            length = 8 if c.numeric else c.width
+            namestrs += struct.pack(
+                ">hhhh8s40s8shhh2s8shhi52s",
+                1 if c.numeric else 2,
+                0,
+                length,
+                number,
+                c.name.ljust(8).encode("ascii"),
+                c.label.ljust(40).encode("utf-8")[:40],
+                b" " * 8,
+                0,
+                0,
+                0,
+                b"\0\0",
+                b" " * 8,
+                0,
+                0,
+                position,
+                b"\0" * 52,
+            )
+            position += length
+        namestrs += b" " * (-len(namestrs) % 80)
+        obs = _record("HEADER RECORD*******OBS     HEADER RECORD!!!!!!!" + "0" * 30)
+        self._out.write(b"".join(head) + namestrs + obs)
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append `frame`'s rows."""
+        rows = np.empty(len(frame), dtype=self._dtype)
+        for i, c in enumerate(self._columns):
+            values = frame[c.column]
+            if c.numeric:
+                rows[f"v{i}"] = ibm_float(values.to_numpy(np.float64, na_value=np.nan))
+            else:
+                encoded = _text(values).str.encode("utf-8").to_numpy()
+                padded = np.asarray(encoded, dtype=f"S{c.width}")  # NUL-padded, cut to width
+                raw = padded.view(np.uint8)
+                raw[raw == 0] = ord(" ")
+                rows[f"v{i}"] = padded
+        data = rows.tobytes()
+        self._out.write(data)
+        self._written += len(data)
+
+    def close(self) -> None:
+        """Pad the observations to a whole 80-byte record."""
+        self._out.write(b" " * (-self._written % 80))
 
 
 def write_xpt(
@@ -121,19 +268,17 @@ def write_xpt(
 ) -> dict[str, str]:
     """Write `frame` as an XPT v5 file with variable labels; return the renamed columns
     (long name -> 8-character name) for the manifest."""
-    import pyreadstat
-
-    data, names, out_labels = xpt_frame(frame, labels)
-    table = xpt_names([dataset])[dataset]
-    pyreadstat.write_xport(
-        data,
-        str(target),
-        file_label=DATASET_LABELS.get(dataset.upper(), dataset)[:MAX_LABEL],
-        column_labels=[out_labels[c] for c in data.columns],
-        table_name=table,
-        file_format_version=5,
-    )
-    return {long: short for long, short in names.items() if long != short}
+    columns = xpt_columns(frame, labels)
+    with open(target, "wb") as handle:
+        writer = XptWriter(
+            handle,
+            dataset=dataset,
+            columns=columns,
+            label=DATASET_LABELS.get(dataset.upper(), dataset),
+        )
+        writer.write(frame)
+        writer.close()
+    return {c.column: c.name for c in columns if c.column != c.name}
 
 
 def write_xpt_tables(
