@@ -9,6 +9,7 @@ batch. Without ``parquet`` among the formats the Parquet file is a hidden tempor
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc

@@ -202,6 +202,7 @@ def _transfer(k_from: float, k_to: float, e_from: float, dt: float) -> float:
 def _integrate(
     rhs: Callable[[float, float, FloatArray, FloatArray, FloatArray, FloatArray], None],
     grid: FloatArray,
+    step_kind: IntArray,
     dose_index: IntArray,
     dose_mg: FloatArray,
     out_index: IntArray,
@@ -215,19 +216,25 @@ def _integrate(
 ) -> None:
     """Every patient from t = 0 over `grid`: doses into CSF at the grid points `dose_index`,
     CSF, tissue, plasma and the `rhs` states written to `out[:, patient, output]` at the grid
-    points `out_index` (before any dose given there)."""
+    points `out_index` (before any dose given there).
+
+    Steps of the same length share `step_kind` (0, 1, ...): a patient's PK propagators and the
+    weights of states whose rate has not changed are computed once per kind, not per step."""
     n_patients = dose_mg.shape[0]
     n_states = y0.shape[0]
     n_steps = grid.shape[0] - 1
     n_doses = dose_index.shape[0]
     n_out = out_index.shape[0]
+    n_kinds = step_kind.max() + 1 if n_steps else 1
     work = np.empty((12, n_states))
     y, y2, y3, y4, y5 = work[0], work[1], work[2], work[3], work[4]
     n1, n2, n3, n4, n5 = work[5], work[6], work[7], work[8], work[9]
     lam, stage_rate = work[10], work[11]
-    # per state: the rate and step its coefficients were computed for, then
-    # exp(-rate h/2), exp(-rate h) and the scheme's weights (times h), see `_weights`
-    coef = np.empty((n_states, 2 + N_WEIGHTS))
+    # per step kind and state: the rate its weights were computed for, the step, exp(-rate h/2),
+    # exp(-rate h) and the scheme's weights (times h), see `_weights`
+    weights = np.empty((n_kinds, n_states, 2 + N_WEIGHTS))
+    # per step kind: tissue and plasma propagators, NaN until first needed
+    pk = np.empty((n_kinds, 7))
     for i in range(n_patients):
         th = theta[i]
         kc, ft, kt, kp = k_csf[i], f_tissue[i], k_tissue[i], k_plasma[i]
@@ -236,9 +243,8 @@ def _integrate(
         plasma = 0.0
         for s in range(n_states):
             y[s] = y0[s]
-            coef[s, 0] = -1.0
-        pk_h = -1.0
-        ec = et = tissue_half = tissue_full = ep = to_plasma = et2 = 0.0
+        weights[:, :, 0] = np.nan
+        pk[:, 0] = np.nan
         d = 0
         o = 0
         for k in range(n_steps + 1):
@@ -257,23 +263,26 @@ def _integrate(
                 break
             h = grid[k + 1] - t
             half = 0.5 * h
-            if h != pk_h:  # exact PK propagators over half and whole step
-                pk_h = h
+            kind = step_kind[k]
+            if np.isnan(pk[kind, 0]):  # exact PK propagators over half and whole step
                 ec2 = math.exp(-kc * half)
-                et2 = math.exp(-kt * half)
                 ec = ec2 * ec2
-                et = et2 * et2
-                tissue_half = ft * kc * _transfer(kc, kt, ec2, half)
-                tissue_full = ft * kc * _transfer(kc, kt, ec, h)
-                ep = math.exp(-kp * h)
-                to_plasma = (1.0 - ft) * kc * _transfer(kc, kp, ec, h)
-            tissue_mid = tissue * et2 + tissue_half * csf
-            tissue_end = tissue * et + tissue_full * csf
-            plasma = plasma * ep + to_plasma * csf
+                et2 = math.exp(-kt * half)
+                pk[kind, 0] = ec
+                pk[kind, 1] = et2
+                pk[kind, 2] = et2 * et2
+                pk[kind, 3] = ft * kc * _transfer(kc, kt, ec2, half)
+                pk[kind, 4] = ft * kc * _transfer(kc, kt, ec, h)
+                pk[kind, 5] = math.exp(-kp * h)
+                pk[kind, 6] = (1.0 - ft) * kc * _transfer(kc, kp, ec, h)
+            tissue_mid = tissue * pk[kind, 1] + pk[kind, 3] * csf
+            tissue_end = tissue * pk[kind, 2] + pk[kind, 4] * csf
+            plasma = plasma * pk[kind, 5] + pk[kind, 6] * csf
+            coef = weights[kind]
             # Hochbruck-Ostermann exponential RK (stiff order 4); loss rates frozen at the start
             rhs(t, tissue, y, th, n1, lam)
             for s in range(n_states):
-                if lam[s] != coef[s, 0] or h != coef[s, 1]:
+                if lam[s] != coef[s, 0]:
                     _weights(lam[s], h, coef[s])
                 n1[s] += lam[s] * y[s]
                 y2[s] = coef[s, 2] * y[s] + coef[s, 4] * n1[s]
@@ -303,7 +312,7 @@ def _integrate(
                     + coef[s, 13] * n4[s]
                     + coef[s, 14] * n5[s]
                 )
-            csf *= ec
+            csf *= pk[kind, 0]
             tissue = tissue_end
 
 
@@ -350,6 +359,7 @@ def solve_compiled(
     if t_out_days.ndim != 1 or np.any(np.diff(t_out_days) < 0) or np.any(t_out_days < 0):
         raise AlsimError("t_out_days must be a non-decreasing 1-D array of times >= 0")
     grid, dose_index, out_index = step_grid(doses.t_days, t_out_days, **step_options)
+    _, step_kind = np.unique(np.round(np.diff(grid), 12), return_inverse=True)
     n_patients = doses.amount_mg.shape[0]
     pk = pk_rates(individual)
     theta = pd_constants(individual)
@@ -362,6 +372,7 @@ def solve_compiled(
     _integrate(
         pd_rhs,
         grid,
+        step_kind.astype(np.int64),
         dose_index,
         np.ascontiguousarray(doses.amount_mg[:, : dose_index.size], dtype=np.float64),
         out_index,
