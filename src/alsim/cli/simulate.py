@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from alsim.model.parameters import ParameterSet
     from alsim.simulate.trial import TrialSimulation
 
-CHUNK_REPLICATES = 250
+# replicates are simulated and written in chunks of about this many patients, so memory does
+# not grow with the number of replicates (about 0.1 MB per patient while a chunk is built)
+CHUNK_PATIENTS = 5_000
 DEFAULT_FORMATS = "parquet,csv,xpt"
 BDS_REPORT_COLUMNS = (
     "REPLICATE", "TRT01P", "PARAMCD", "AVISIT", "AVISITN", "ADY", "AVAL", "BASE",
@@ -74,8 +76,9 @@ def _run(
         ):
             task = progress.add_task("simulate", total=replicates)
             pending: Future[None] | None = None
-            for first in range(0, replicates, CHUNK_REPLICATES):
-                n = min(CHUNK_REPLICATES, replicates - first)
+            chunk = max(1, CHUNK_PATIENTS // design.n_patients)
+            for first in range(0, replicates, chunk):
+                n = min(chunk, replicates - first)
                 sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first)
                 if pending is not None:
                     pending.result()
