@@ -1,4 +1,4 @@
-"""True effects: each analysis with an effect size fitted on the noise-free run, no test statistic."""
+"""True effects: analyses with an effect size fitted on the noise-free run, no test statistic."""
 
 import numpy as np
 
