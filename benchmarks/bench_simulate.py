@@ -25,6 +25,7 @@ from benchmarks.mrgsolve_anchor import mrgsolve_available, run_mrgsolve
 DESIGN = Path(__file__).resolve().parent.parent / "designs" / "valor_ole.yaml"
 N_REPLICATES = 50
 N_MRGSOLVE_PATIENTS = 1_000
+MRGSOLVE_REPEATS = 3  # the best of: other processes may share the cores
 
 
 def whole_command(n_replicates: int = N_REPLICATES) -> float:
@@ -56,9 +57,15 @@ def main() -> None:
     n = N_MRGSOLVE_PATIENTS
     batch = sample_population(PopulationSpec(), DEFAULT_PARAMETERS, n, rng).parameters
     amounts = np.full((n, dose_t.size), 100.0)
-    _, seconds = run_mrgsolve(batch, dose_t, amounts, visits, rtol=1e-8, atol=1e-10)
+    seconds = min(
+        run_mrgsolve(batch, dose_t, amounts, visits, rtol=1e-8, atol=1e-10)[1]
+        for _ in range(MRGSOLVE_REPEATS)
+    )
     anchor = n / seconds
-    print(f"  mrgsolve LSODA rtol 1e-8, solver alone: {anchor:,.0f} patients/s")
+    print(
+        f"  mrgsolve LSODA rtol 1e-8, solver alone, best of {MRGSOLVE_REPEATS}: "
+        f"{anchor:,.0f} patients/s"
+    )
     print(f"  alsim simulate / mrgsolve: {rate / anchor:.1f}x (target >= 3x)")
 
 

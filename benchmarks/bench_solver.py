@@ -20,8 +20,9 @@ from alsim.model.compiled import solve_compiled
 from alsim.population import PopulationSpec, sample_population
 from benchmarks.mrgsolve_anchor import mrgsolve_available, run_mrgsolve
 
-ANCHOR_PATIENTS = 2_000
+ANCHOR_PATIENTS = 1_000
 ANCHOR_CHECK_PATIENTS = 12
+ANCHOR_REPEATS = 3  # the best of each engine's repeats: other processes may share the cores
 CHUNK_PATIENTS = 1_000
 PD_STATES = ("mrna", "sod1_protein", "nfl", "effect", "effect_time_days")
 
@@ -86,15 +87,17 @@ def anchor(n_patients: int = ANCHOR_PATIENTS) -> None:
     ]
     print(
         f"VALOR + extension to week 156 ({dose_t.size} doses), {visits.size} visits, "
-        f"{n_patients:,} sampled patients, one core; agreement vs LSODA (rtol 1e-11) on {k} "
-        f"patients at the visits and 1-12 h after four doses:"
+        f"{n_patients:,} sampled patients, one core, best of {ANCHOR_REPEATS}; agreement vs "
+        f"LSODA (rtol 1e-11) on {k} patients at the visits and 1-12 h after four doses:"
     )
     rates: dict[str, float] = {}
 
     def timed(label: str, run: object, agreement: float) -> None:
-        start = time.perf_counter()
-        run()  # type: ignore[operator]
-        seconds = time.perf_counter() - start
+        seconds = np.inf
+        for _ in range(ANCHOR_REPEATS):
+            start = time.perf_counter()
+            run()  # type: ignore[operator]
+            seconds = min(seconds, time.perf_counter() - start)
         rates[label] = n_patients / seconds
         print(
             f"  {label:34s} {rates[label]:9,.0f} patients/s ({seconds:6.2f} s); "
@@ -125,7 +128,10 @@ def anchor(n_patients: int = ANCHOR_PATIENTS) -> None:
     for rtol in (1e-6, 1e-8):
         got, _ = run_mrgsolve(few, dose_t, amounts[:k], check_t, rtol=rtol, atol=rtol * 1e-2)
         diff = _worst(got, ref)
-        _, seconds = run_mrgsolve(batch, dose_t, amounts, visits, rtol=rtol, atol=rtol * 1e-2)
+        seconds = min(
+            run_mrgsolve(batch, dose_t, amounts, visits, rtol=rtol, atol=rtol * 1e-2)[1]
+            for _ in range(ANCHOR_REPEATS)
+        )
         label = f"mrgsolve LSODA rtol {rtol:.0e}"
         rates[label] = n_patients / seconds
         print(
