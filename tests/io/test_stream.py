@@ -86,3 +86,19 @@ def test_simulate_writes_only_the_formats_asked_for(tmp_path: Path) -> None:
     assert "adlb.xpt" in names and "report.html" in names and "nonmem.csv" in names
     assert not [n for n in names if n.endswith(".parquet") or n.startswith(".")]
     assert not [n for n in names if n.endswith(".csv") and n != "nonmem.csv"]
+
+
+def test_same_seed_gives_byte_identical_table_files(tmp_path: Path) -> None:
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        result = CliRunner().invoke(
+            app,
+            ["simulate", str(template_path("phase12")), "-r", "3", "-s", "5", "--out", str(out)],
+        )
+        assert result.exit_code == 0, result.output
+        runs.append(out)
+    tables = sorted(p.name for p in runs[0].iterdir() if p.suffix in (".parquet", ".csv", ".xpt"))
+    assert len(tables) >= 10
+    for name in tables:
+        assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
