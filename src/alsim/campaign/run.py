@@ -180,15 +180,11 @@ def true_effects(
     nan = float("nan")
     for analysis in plan:
         row = fitted.get(analysis.name)
-        ok = row is not None and row.status == "ok"
-        se = (row.std_error_log if analysis.log_scale else row.std_error) if ok else nan
-        rows.append(
-            {
-                "analysis": analysis.name,
-                "true_value": float(row.estimate) if ok else nan,
-                "true_value_se": float(se) if ok else nan,
-            }
-        )
+        value = se = nan
+        if row is not None and row.status == "ok":
+            value = float(row.estimate)
+            se = float(row.std_error_log if analysis.log_scale else row.std_error)
+        rows.append({"analysis": analysis.name, "true_value": value, "true_value_se": se})
     return pd.DataFrame(rows)
 
 
