@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-OUT ?= out
+# make reproduce writes its own folder under out/, so out/sim, out/phase12, out/power or any
+# other file there is never touched; --overwrite replaces only what alsim wrote in out/reproduce.
+OUT ?= out/reproduce
+STUDY ?= all
+REPLICATES ?= 1000
 
 .PHONY: env test test-slow lint format reproduce bench clean
 
@@ -31,10 +35,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 
 reproduce: $(STAMP)
-	$(BIN)/alsim reproduce --study all --out $(OUT) --overwrite
+	$(BIN)/alsim reproduce --study $(STUDY) --replicates $(REPLICATES) --out $(OUT) --overwrite
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -95,7 +95,7 @@ def test_missing_design_file_and_bad_replicates_are_one_line_errors(tmp_path: Pa
     code, out = run("simulate", PHASE12, "--replicates", "0", "--out", str(tmp_path / "o"))
     assert code == 2 and "--replicates must be 1..1000000, got 0" in out
     code, out = run("reproduce", "--study", "phase9", "--out", str(tmp_path / "o"))
-    assert code == 2 and "--study must be one of: all, phase12" in out
+    assert code == 2 and "'phase9' is not one of 'all', 'phase12'" in out
 
 
 def test_reproduce_phase12_meets_published_csf_sod1_cis(tmp_path: Path) -> None:

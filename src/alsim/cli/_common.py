@@ -14,6 +14,10 @@ console = Console()
 err_console = Console(stderr=True)
 
 EXIT_USER_ERROR = 2
+OVERWRITE_HELP = (
+    "Write into an --out directory alsim wrote before, replacing only the files its manifest "
+    "lists; other files there are kept."
+)
 
 
 @contextmanager

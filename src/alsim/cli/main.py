@@ -11,6 +11,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help: it wraps to the terminal, and shows flags without a value (rich help prints
+    # `--overwrite <bool>`, as if it took one)
+    rich_markup_mode=None,
 )
 app.command("simulate")(simulate.simulate)
 app.command("reproduce")(reproduce.reproduce)

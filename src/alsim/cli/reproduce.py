@@ -1,27 +1,41 @@
 """`alsim reproduce --study phase12 --out DIR`: simulated vs published, for the tofersen program."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from alsim.cli._common import console, user_errors
+from alsim.cli._common import OVERWRITE_HELP, console, user_errors
+
+
+class Study(StrEnum):
+    """What `--study` accepts: every study template `reproduce` knows, or all of them (kept
+    equal to `alsim.evidence.reproduce.available_studies()` by a test; spelled out here so that
+    `alsim --help` imports nothing heavy)."""
+
+    all = "all"
+    phase12 = "phase12"
+    valor = "valor"
+    ole = "ole"
 
 
 def reproduce(
-    study: Annotated[str, typer.Option("--study", help="A study name, or 'all'.")] = "all",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("out"),
+    study: Annotated[
+        Study, typer.Option("--study", help="The study to reproduce, or all of them.")
+    ] = Study.all,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
+        "out/reproduce"
+    ),
     replicates: Annotated[
         int, typer.Option("--replicates", "-r", help="Trial replicates per study.")
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (>= 0).")] = 20200708,
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace a non-empty --out directory.")
-    ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
 ) -> None:
     """Simulate published studies many times and set each result beside the published one."""
     with user_errors():
-        _run(study, out, replicates, seed, overwrite)
+        _run(study.value, out, replicates, seed, overwrite)
 
 
 def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> None:

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alsim.cli._common import console, replicate_progress, user_errors
+from alsim.cli._common import OVERWRITE_HELP, console, replicate_progress, user_errors
 
 if TYPE_CHECKING:
     from alsim.design import TrialDesign
@@ -26,10 +26,8 @@ def simulate(
     design_file: Annotated[Path, typer.Argument(help="Trial design YAML (see designs/).")],
     replicates: Annotated[int, typer.Option("--replicates", "-r", help="Trial replicates.")] = 1,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (>= 0).")] = 0,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("out"),
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace a non-empty --out directory.")
-    ] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("out/sim"),
+    overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
     formats: Annotated[
         str,
         typer.Option("--formats", help="ADaM table formats, comma-separated: parquet, csv, xpt."),
