@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 CHROMIUM = Path(os.environ.get("ALSIM_CHROMIUM", "/usr/bin/chromium"))
@@ -27,6 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-crash-reporter",
+    "--disable-breakpad",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -92,13 +95,18 @@ def app_url(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             process.kill()
             pytest.fail(f"alsim app did not start: {log.read_text()[-2000:]}")
         time.sleep(0.3)
+    children = psutil.Process(process.pid).children(recursive=True)
     yield url
     process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    _, alive = psutil.wait_procs(children, timeout=15)
+    for leftover in alive:
+        leftover.kill()
+    assert not alive, f"alsim app left its server running: {alive}"
 
 
 @pytest.fixture(scope="session")
