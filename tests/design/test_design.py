@@ -1,5 +1,7 @@
 """Design loading: templates, round trips, and errors that name the field."""
 
+import math
+
 import pytest
 import yaml
 from hypothesis import given
@@ -123,19 +125,27 @@ def designs(draw: st.DrawFn) -> TrialDesign:
         )
         for g in range(draw(st.integers(1, 3)))
     )
-    loading = tuple(sorted(draw(st.sets(st.integers(1, 60), min_size=1, max_size=4))))
     days = sorted(draw(st.sets(st.integers(2, 400), min_size=1, max_size=6)))
     visits = (Visit(name="BASELINE", day=1), *tuple(Visit(name=f"DAY {d}", day=d) for d in days))
+    loading = tuple(
+        sorted(draw(st.sets(st.integers(1, min(60, days[-1])), min_size=1, max_size=4)))
+    )
+    interval = draw(st.integers(1, 90))
+    n_control = sum(g.n_per_arm["PLACEBO"] for g in groups)
+    n_active = sum(sum(g.n_per_arm.values()) for g in groups) - n_control
+    divisor = math.gcd(n_active, n_control)
     return TrialDesign(
         study_id=draw(labels),
         title=draw(st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=30)),
         arms=arms,
         regimen=Regimen(
             loading_days=loading,
-            interval_days=draw(st.integers(1, 90)),
-            n_maintenance=draw(st.integers(0, 12)),
+            interval_days=interval,
+            n_maintenance=draw(st.integers(0, (days[-1] - loading[-1]) // interval)),
         ),
-        randomization=Randomization(unit="cohort", ratio="2:1", groups=groups),
+        randomization=Randomization(
+            unit="cohort", ratio=f"{n_active // divisor}:{n_control // divisor}", groups=groups
+        ),
         visits=visits,
         endpoints=("CSFSOD1", "PLNFL"),
         primary_visit=visits[-1].name,
@@ -155,3 +165,102 @@ def test_allocation_matches_group_counts(design: TrialDesign) -> None:
     for g, group in enumerate(design.randomization.groups):
         for a, label in enumerate(design.arm_labels):
             assert ((arm_index == a) & (group_index == g)).sum() == group.n_per_arm.get(label, 0)
+
+
+def valor_document() -> dict:
+    return yaml.safe_load(dump_design(load_template("valor")))
+
+
+def ole_document() -> dict:
+    return yaml.safe_load(dump_design(load_template("ole")))
+
+
+def _biomarker_only(document: dict) -> dict:
+    document["endpoints"] = ["CSFSOD1", "PLNFL"]
+    return document
+
+
+@pytest.mark.parametrize(
+    ("document", "edit", "message"),
+    [
+        (
+            valor_document,
+            lambda d: d["randomization"].update(ratio="1:1"),
+            r"^design: randomization\.ratio '1:1' does not match "
+            r"randomization\.groups\[\*\]\.n_per_arm, which randomise 72 active : 36 PLACEBO "
+            r"\(2:1\)",
+        ),
+        (
+            phase12_document,
+            lambda d: d["randomization"].update(ratio="1:1"),
+            r"randomization\.ratio '1:1' does not match .* 38 active : 12 PLACEBO \(19:6\)",
+        ),
+        (
+            phase12_document,
+            lambda d: d["randomization"].update(ratio="3:0"),
+            r"randomization\.ratio must be active:control with both parts >= 1, got '3:0'",
+        ),
+        (
+            phase12_document,
+            lambda d: d["randomization"].update(unit="none"),
+            r"randomization\.unit 'none' means one group, got 4 in randomization\.groups",
+        ),
+        (
+            lambda: _biomarker_only(valor_document()),
+            lambda d: d.update(faster_rule=None),
+            r"eligibility only acts on designs with a clinical endpoint .* endpoints has none "
+            r"\(CSFSOD1, PLNFL\)",
+        ),
+        (
+            lambda: _biomarker_only(valor_document()),
+            lambda d: d.update(eligibility=None),
+            r"faster_rule only acts on designs with a clinical endpoint",
+        ),
+        (
+            lambda: _biomarker_only(ole_document()),
+            lambda d: d.update(eligibility=None, faster_rule=None),
+            r"extension\.entry_fraction only acts on designs with a clinical endpoint",
+        ),
+        (
+            phase12_document,
+            lambda d: d["regimen"].update(n_maintenance=4),
+            r"regimen doses until day 141, after the last visit \(visits: DAY 85, day 85\), so "
+            r"the later doses would never be given; set regimen\.n_maintenance to at most 2",
+        ),
+        (
+            phase12_document,
+            lambda d: d["regimen"].update(loading_days=[1, 15, 99]),
+            r"regimen\.loading_days include day 99, after the last visit",
+        ),
+        (
+            ole_document,
+            lambda d: d["extension"]["regimen"].update(n_maintenance=40),
+            r"extension\.regimen doses until day 1345, after the last visit \(visits: WEEK 156",
+        ),
+        (
+            phase12_document,
+            lambda d: d.update(endpoints=["CSFSOD1", "PLNFL", "CSFSOD1"]),
+            r"endpoints: each endpoint once",
+        ),
+    ],
+)
+def test_a_field_that_would_not_change_the_run_is_an_error(document, edit, message) -> None:  # type: ignore[no-untyped-def]
+    """Accepted-and-ignored fields: a ratio that disagrees with the counts (the run follows the
+    counts and the report would print the ratio), rules and criteria that only act on clinical
+    endpoints, doses after the last visit, repeated endpoints."""
+    doc = document()
+    edit(doc)
+    with pytest.raises(DesignError, match=message) as info:
+        loads_design(yaml.safe_dump(doc))
+    assert "\n" not in str(info.value)
+
+
+def test_every_template_states_a_ratio_that_matches_its_counts() -> None:
+    for name in ("phase12", "valor", "ole"):
+        design = load_template(name)
+        active, control = (int(x) for x in design.randomization.ratio.split(":"))
+        sizes = design.arm_sizes()
+        n_control = sizes[design.control_arm]
+        assert abs(n_control - design.n_patients * control / (active + control)) <= len(
+            design.randomization.groups
+        )

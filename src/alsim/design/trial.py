@@ -4,6 +4,7 @@ Study days follow CDISC: the first dose is Day 1 (model time t = 0 days); there 
 """
 
 import itertools
+import math
 import unicodedata
 from typing import Literal
 
@@ -85,7 +86,13 @@ class RandomizationGroup(_Frozen):
 
 
 class Randomization(_Frozen):
-    """Randomisation within groups (`cohort` or `stratum`) at `ratio` (active:control)."""
+    """Randomisation within groups (`cohort` or `stratum`) at `ratio` (active:control).
+
+    The groups' `n_per_arm` counts decide who gets what; `ratio` describes them and must agree
+    with them (all active arms against the control arm, within one patient per group of
+    rounding), so a ratio that disagrees with the counts is an error, not a silent label.
+    `unit: none` means one group.
+    """
 
     unit: Literal["cohort", "stratum", "none"]
     ratio: str = Field(pattern=r"^\d+:\d+$")
@@ -222,6 +229,8 @@ class TrialDesign(_Frozen):
                 f"primary_visit {self.primary_visit!r} must be a post-baseline visit; "
                 f"allowed: {', '.join(names[1:])}"
             )
+        self._check_ratio()
+        self._check_used(names, days)
         if self.faster_rule is not None:
             groups = tuple(g.name for g in self.randomization.groups)
             if self.randomization.unit != "stratum" or groups != (FASTER_STRATUM, SLOWER_STRATUM):
@@ -242,6 +251,73 @@ class TrialDesign(_Frozen):
         if self.analysis_plan is not None:
             check_plan(self, self.analysis_plan)
         return self
+
+    def _check_ratio(self) -> None:
+        randomization = self.randomization
+        active, control = (int(part) for part in randomization.ratio.split(":"))
+        if active == 0 or control == 0:
+            raise ValueError(
+                f"randomization.ratio must be active:control with both parts >= 1, "
+                f"got {randomization.ratio!r}"
+            )
+        if randomization.unit == "none" and len(randomization.groups) != 1:
+            raise ValueError(
+                f"randomization.unit 'none' means one group, got "
+                f"{len(randomization.groups)} in randomization.groups; use 'cohort' or 'stratum'"
+            )
+        n_control = self.arm_sizes()[self.control_arm]
+        n_active = self.n_patients - n_control
+        expected = self.n_patients * control / (active + control)
+        if abs(n_control - expected) > len(randomization.groups):
+            divisor = math.gcd(n_active, n_control) or 1
+            raise ValueError(
+                f"randomization.ratio {randomization.ratio!r} does not match "
+                f"randomization.groups[*].n_per_arm, which randomise {n_active} active : "
+                f"{n_control} {self.control_arm} ({n_active // divisor}:{n_control // divisor}); "
+                "the counts decide the allocation, so set ratio to match them or change the counts"
+            )
+
+    def _check_used(self, names: list[str], days: list[int]) -> None:
+        """Refuse fields that would not change the run."""
+        if len(set(self.endpoints)) != len(self.endpoints):
+            raise ValueError(f"endpoints: each endpoint once, got {list(self.endpoints)}")
+        if not self.has_progression:
+            clinical = ", ".join((*CLINICAL_ENDPOINTS, *TIME_TO_EVENT_ENDPOINTS))
+            unused = [
+                field
+                for field, value in (
+                    ("faster_rule", self.faster_rule),
+                    ("eligibility", self.eligibility),
+                )
+                if value is not None
+            ]
+            if self.extension is not None and self.extension.entry_fraction != 1.0:
+                unused.append("extension.entry_fraction")
+            if unused:
+                raise ValueError(
+                    f"{' and '.join(unused)} only act{'s' if len(unused) == 1 else ''} on designs "
+                    "with a clinical endpoint "
+                    f"({clinical}), and endpoints has none ({', '.join(self.endpoints)}): "
+                    "remove it or add one to endpoints"
+                )
+        regimens = [("regimen", self.regimen)]
+        if self.extension is not None:
+            regimens.append(("extension.regimen", self.extension.regimen))
+        for where, regimen in regimens:
+            last_dose = regimen.dose_days[-1]
+            if regimen.loading_days[-1] > days[-1]:
+                raise ValueError(
+                    f"{where}.loading_days include day {regimen.loading_days[-1]}, after the "
+                    f"last visit (visits: {names[-1]}, day {days[-1]}), so that dose would never "
+                    "be given; remove it or add a visit"
+                )
+            if last_dose > days[-1]:
+                fits = max(0, (days[-1] - regimen.loading_days[-1]) // regimen.interval_days)
+                raise ValueError(
+                    f"{where} doses until day {last_dose}, after the last visit "
+                    f"(visits: {names[-1]}, day {days[-1]}), so the later doses would never be "
+                    f"given; set {where}.n_maintenance to at most {fits} or add a visit"
+                )
 
     @property
     def plan(self) -> tuple[PlannedAnalysis, ...]:
