@@ -28,13 +28,20 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except AlsimError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        print_error(str(exc))
         raise typer.Exit(EXIT_USER_ERROR) from None
     except FileNotFoundError as exc:
-        err_console.print(
-            f"[bold red]error:[/] file not found: {exc.filename}", highlight=False, soft_wrap=True
-        )
+        print_error(f"file not found: {exc.filename}")
         raise typer.Exit(EXIT_USER_ERROR) from None
+
+
+def print_error(message: str) -> None:
+    """`error: <message>` on one line of stderr; the message is shown as text (user input in it,
+    such as a design key, is never read as markup) with any line break turned into a space."""
+    from rich.markup import escape
+
+    one_line = " ".join(message.split())
+    err_console.print(f"[bold red]error:[/] {escape(one_line)}", highlight=False, soft_wrap=True)
 
 
 def replicate_progress(label: str) -> "Progress":

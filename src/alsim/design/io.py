@@ -12,9 +12,15 @@ from alsim.errors import DesignError
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
+    """`design.arms[1].dose_mg`; a key that is not plain printable text is shown quoted."""
     text = "design"
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part and part.isprintable() and part.strip() == part:
+            text += f".{part}"
+        else:
+            text += f"[{part!r}]"
     return text
 
 
