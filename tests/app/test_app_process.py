@@ -63,7 +63,7 @@ def test_signal_to_alsim_app_stops_the_server(tmp_path: Path, signum: int) -> No
     assert children, "alsim app runs the server as a child"
     process.send_signal(signum)
     assert process.wait(timeout=30) == 0
-    gone, alive = psutil.wait_procs(children, timeout=15)
+    _gone, alive = psutil.wait_procs(children, timeout=15)
     for leftover in alive:
         leftover.kill()
     assert not alive, f"left running after {signal.Signals(signum).name}: {alive}"

@@ -138,9 +138,7 @@ def test_make_reproduce_leaves_the_users_files_in_out_untouched(tmp_path: Path) 
     (out / "power" / "campaign.json").write_text("{}")
     (out / "todo.txt").write_text("read the report")
     before = {name: (out / name).read_bytes() for name in files_under(out)}
-    command = _make_reproduce_command(
-        "STUDY=phase12", "REPLICATES=2", f"OUT={out / 'reproduce'}"
-    )
+    command = _make_reproduce_command("STUDY=phase12", "REPLICATES=2", f"OUT={out / 'reproduce'}")
     for _ in range(2):  # a second run overwrites its own files
         code, text = run(*command)
         assert code == 0, text
@@ -155,6 +153,6 @@ def test_out_that_is_a_file_is_refused_without_touching_it(tmp_path: Path, targe
     path = tmp_path / "report.html"
     path.write_text("not a directory")
     out = path if target == "file" else tmp_path
-    code, text = simulate(PHASE12, out, "--overwrite")
+    code, _text = simulate(PHASE12, out, "--overwrite")
     assert code == 2
     assert path.read_text() == "not a directory"

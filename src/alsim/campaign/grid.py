@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from alsim.design.io import parse_design
-from alsim.design.trial import MAX_PATIENTS_PER_TRIAL, MAX_STUDY_DAY, TrialDesign
+from alsim.design.trial import (
+    MAX_PATIENTS_PER_TRIAL,
+    MAX_STUDY_DAY,
+    TrialDesign,
+    counts_ratio,
+    ratio_matches,
+)
 from alsim.errors import AlsimError
 
 VARY_KEYS = ("n_total", "duration_weeks", "effect", "trigger_level", "trigger_rise", "parameters")
@@ -180,6 +186,14 @@ def scale_patients(design: TrialDesign, n_total: int) -> TrialDesign:
     document = design.model_dump(mode="json")
     for (g, label, _), count in zip(cells, counts, strict=True):
         document["randomization"]["groups"][g]["n_per_arm"][label] = count
+    # scaling keeps the counts' own ratio; where it drifts from the design's nominal ratio
+    # (rounding within small groups, multiplied), the ratio is restated from the counts
+    n_control = sum(
+        c for (_, label, _), c in zip(cells, counts, strict=True) if label == design.control_arm
+    )
+    n_groups = len(design.randomization.groups)
+    if not ratio_matches(design.randomization.ratio, n_total - n_control, n_control, n_groups):
+        document["randomization"]["ratio"] = counts_ratio(n_total - n_control, n_control)
     return _revalidate(document, f"--vary n_total={n_total}")
 
 

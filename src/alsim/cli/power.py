@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alsim.cli._common import console, replicate_progress, user_errors
+from alsim.cli._common import console, print_table, replicate_progress, user_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -137,25 +137,23 @@ def _run(
 
 
 def _print_safety(safety: "pd.DataFrame") -> None:
-    from rich.table import Table
-
     from alsim.campaign.safety import AT_LEAST_K
 
     if safety.empty:
         return
-    table = Table(
-        title="tofersen-treated patients with a serious neurological event: P(at least k)"
-    )
-    for column in ("design point", "mean patients", *(f"k >= {k}" for k in AT_LEAST_K)):
-        table.add_column(column, justify="left" if column == "design point" else "right")
+    rows = []
     for label, block in safety.groupby("label", sort=False):
         by_k = {int(r["at_least_k"]): r for r in block.to_dict("records")}
         cells = [
             f"{by_k[k]['probability']:.3f} +/- {by_k[k]['mcse']:.3f}" if k in by_k else "n/a"
             for k in AT_LEAST_K
         ]
-        table.add_row(str(label), f"{block['mean_patients'].iloc[0]:.2f}", *cells)
-    console.print(table)
+        rows.append([str(label), f"{block['mean_patients'].iloc[0]:.2f}", *cells])
+    print_table(
+        "tofersen-treated patients with a serious neurological event: P(at least k)",
+        ["design point", "mean patients", *(f"k >= {k}" for k in AT_LEAST_K)],
+        rows,
+    )
 
 
 def _print_funnel(funnel: "pd.DataFrame") -> None:
@@ -179,34 +177,32 @@ def _print_funnel(funnel: "pd.DataFrame") -> None:
 def _print_summary(summary: "pd.DataFrame") -> None:
     import math
 
-    from rich.table import Table
-
-    table = Table(title="operating characteristics (estimate +/- Monte Carlo SE)")
-    for column in ("design point", "analysis", "power / type I", "bias", "coverage", "failed"):
-        table.add_column(
-            column, justify="left" if column in ("design point", "analysis") else "right"
-        )
-
     def pm(value: float, mcse: float, sign: str = "") -> str:
         if not math.isfinite(value):
             return "n/a"
         return f"{value:{sign}.3f} +/- {mcse:.3f}"
 
+    rows = []
     for row in summary.itertuples(index=False):
         name = f"{row.analysis}{' (primary)' if row.primary else ''}"
         rate_name = "type I" if row.effect == "none" else "power"
         if row.parameters == "prior" and row.effect != "none":
             rate_name = "assurance"
         bias = pm(row.bias, row.bias_mcse, "+")  # type: ignore[arg-type]
-        table.add_row(
-            str(row.label),
-            name,
-            f"{rate_name} {pm(row.rejection_rate, row.rejection_mcse)}",  # type: ignore[arg-type]
-            bias if bias == "n/a" else f"{bias} ({row.bias_scale})",
-            pm(row.coverage, row.coverage_mcse),  # type: ignore[arg-type]
-            str(row.n_failed),
+        rows.append(
+            [
+                f"{row.label}: {name}",
+                f"{rate_name} {pm(row.rejection_rate, row.rejection_mcse)}",  # type: ignore[arg-type]
+                bias if bias == "n/a" else f"{bias} ({row.bias_scale})",
+                pm(row.coverage, row.coverage_mcse),  # type: ignore[arg-type]
+                str(row.n_failed),
+            ]
         )
-    console.print(table)
+    print_table(
+        "operating characteristics (estimate +/- Monte Carlo SE)",
+        ["design point: analysis", "power / type I", "bias", "coverage", "failed"],
+        rows,
+    )
     for failed in summary[summary["n_failed"] > 0].to_dict("records"):
         console.print(
             f"not ok: {failed['analysis']} at {failed['label']}: {failed['n_failed']} of "

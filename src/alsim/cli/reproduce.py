@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from alsim.cli._common import OVERWRITE_HELP, console, user_errors
+from alsim.cli._common import OVERWRITE_HELP, console, print_table, user_errors
 
 
 class Study(StrEnum):
@@ -41,14 +41,12 @@ def reproduce(
 def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> None:
     import time
 
-    from rich.table import Table
-
     from alsim.errors import AlsimError
     from alsim.evidence.reproduce import reproduce_study, resolve_studies
     from alsim.io import atomic_output_dir, check_output_dir, write_json
     from alsim.io.manifest import build_manifest
     from alsim.model import DEFAULT_PARAMETERS
-    from alsim.report.reproduce import write_reproduction
+    from alsim.report.reproduce import section_rows, write_reproduction
     from alsim.report.tables import COMPARISON_HEADER, comparison_cells
     from alsim.simulate import MAX_REPLICATES
 
@@ -62,15 +60,14 @@ def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> 
     for name in studies:
         with console.status(f"simulating {name}: {replicates} replicates"):
             results.append(reproduce_study(name, n_replicates=replicates, seed=seed))
+    shown = [i for i, name in enumerate(COMPARISON_HEADER) if name != "Source"]
     for result in results:
-        table = Table(title=f"{result.design.title} — simulated vs published", show_lines=False)
-        shown = (0, 1, 3, 4, 5)  # target, arm, simulated, published, met
-        for i in shown:
-            table.add_column(COMPARISON_HEADER[i], overflow="fold")
-        for row in result.rows:
-            cells = comparison_cells(row)
-            table.add_row(*(cells[i] for i in shown))
-        console.print(table)
+        for title, rows in section_rows(result):
+            print_table(
+                f"{title}: simulated vs published",
+                [COMPARISON_HEADER[i] for i in shown],
+                [[comparison_cells(row)[i] for i in shown] for row in rows],
+            )
         for note in result.notes:
             console.print(f"note: {note}", highlight=False)
     with atomic_output_dir(out, overwrite=overwrite) as staging:

@@ -99,6 +99,20 @@ class Randomization(_Frozen):
     groups: tuple[RandomizationGroup, ...] = Field(min_length=1)
 
 
+def ratio_matches(ratio: str, n_active: int, n_control: int, n_groups: int) -> bool:
+    """Whether `ratio` (active:control) describes counts of `n_active` and `n_control` patients
+    randomised in `n_groups` groups, each of which may round its split by up to one patient."""
+    active, control = (int(part) for part in ratio.split(":"))
+    expected = (n_active + n_control) * control / (active + control)
+    return abs(n_control - expected) <= n_groups
+
+
+def counts_ratio(n_active: int, n_control: int) -> str:
+    """The ratio `n_active:n_control` in lowest terms, e.g. 72, 36 -> '2:1'."""
+    divisor = math.gcd(n_active, n_control) or 1
+    return f"{n_active // divisor}:{n_control // divisor}"
+
+
 class Visit(_Frozen):
     """A scheduled assessment; `name` becomes AVISIT, `day` the planned ADY."""
 
@@ -267,13 +281,11 @@ class TrialDesign(_Frozen):
             )
         n_control = self.arm_sizes()[self.control_arm]
         n_active = self.n_patients - n_control
-        expected = self.n_patients * control / (active + control)
-        if abs(n_control - expected) > len(randomization.groups):
-            divisor = math.gcd(n_active, n_control) or 1
+        if not ratio_matches(randomization.ratio, n_active, n_control, len(randomization.groups)):
             raise ValueError(
                 f"randomization.ratio {randomization.ratio!r} does not match "
                 f"randomization.groups[*].n_per_arm, which randomise {n_active} active : "
-                f"{n_control} {self.control_arm} ({n_active // divisor}:{n_control // divisor}); "
+                f"{n_control} {self.control_arm} ({counts_ratio(n_active, n_control)}); "
                 "the counts decide the allocation, so set ratio to match them or change the counts"
             )
 

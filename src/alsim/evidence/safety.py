@@ -28,12 +28,13 @@ def _quantiles(values: NDArray[np.float64]) -> tuple[float, float, float]:
     return float(median), float(low), float(high)
 
 
-Check = Literal["ci", "margin", "range", "context"]
+Check = Literal["ci", "margin", "range", "unstated"]
 _CRITERIA: dict[str, str] = {
     "ci": "simulated median inside published 95% CI",
     "margin": f"simulated median within {INCIDENCE_MARGIN_PP:g} pp of published",
     "range": "published count inside simulated 95% range",
-    "context": "context only: the published data cut's follow-up is not in the evidence",
+    "unstated": "published value inside the simulated 95% range over the whole simulated "
+    "follow-up; the publication states no timepoint for it",
 }
 
 
@@ -53,7 +54,7 @@ def _row(
         "ci": ci_low is not None and ci_high is not None and ci_low <= median <= ci_high,
         "margin": abs(median - published) <= INCIDENCE_MARGIN_PP,
         "range": low <= published <= high,
-        "context": None,
+        "unstated": low <= published <= high,
     }[check]
     return ComparisonRow(
         study=study,
@@ -156,10 +157,11 @@ WEEK_28_DAY = 197.0
 def safety_rows(study: str, sim: TrialSimulation) -> list[ComparisonRow]:
     """The safety comparison of a reproduced study (empty for studies without safety targets).
 
-    VALOR: every week-28 adverse-event record. The extension adds the share of tofersen-treated
-    patients with a serious neurological event over the whole simulated follow-up, beside the
-    published VALOR + extension share; the published data cut's follow-up is not in the
-    evidence, so that row is context, not a test.
+    VALOR: every week-28 adverse-event record, at week 28 whatever the design's length. The
+    extension adds the share of tofersen-treated patients with a serious neurological event over
+    the whole simulated follow-up, beside the published VALOR + extension share; the publication
+    states no data-cut timepoint, so the row says so (its visit and criterion) and is met when
+    the published share lies inside the simulated range.
     """
     events = sim.adverse_events
     if study not in SAFETY_STUDIES or events is None:
@@ -191,8 +193,8 @@ def safety_rows(study: str, sim: TrialSimulation) -> list[ComparisonRow]:
             "ae_incidence",
             share.astype(np.float64),
             record.numeric_value,
-            design.visits[-1].name,
-            "context",
+            f"{design.visits[-1].name} (published: timepoint not stated)",
+            "unstated",
         )
     )
     return rows

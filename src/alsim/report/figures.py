@@ -116,20 +116,34 @@ def design_timeline_figure(design: TrialDesign) -> Figure:
     arms = design.arm_labels
     colors = arm_colors(arms)
     with style():
-        figure = new_figure(8.4, 0.8 + 0.3 * len(arms))
+        figure = new_figure(8.4, 1.2 + 0.3 * len(arms))
         ax = figure.subplots()
         dose_days = np.array(design.regimen.dose_days)
         last_day = design.visits[-1].day
         for i, arm in enumerate(arms):
             y = len(arms) - 1 - i
             dose = design.arm(arm).dose_mg
-            if dose > 0:
-                ax.scatter(
-                    dose_days, np.full(dose_days.size, y), marker="v", s=36, color=colors[arm]
-                )
+            # placebo patients get the same intrathecal injections, without drug: open triangles
+            ax.scatter(
+                dose_days,
+                np.full(dose_days.size, y),
+                marker="v",
+                s=36,
+                color=colors[arm] if dose > 0 else "none",
+                edgecolors=colors[arm],
+                linewidths=1.0,
+                label="tofersen dose" if dose > 0 else "placebo injection",
+            )
             if design.extension is not None:
                 ext = np.array(design.extension.regimen.dose_days)
-                ax.scatter(ext, np.full(ext.size, y), marker="v", s=36, color="#777777")
+                ax.scatter(
+                    ext,
+                    np.full(ext.size, y),
+                    marker="v",
+                    s=36,
+                    color="#777777",
+                    label=f"extension dose ({design.extension.arm_label})",
+                )
         for visit in design.visits:
             ax.axvline(visit.day, color="#bbbbbb", linewidth=0.8, zorder=0)
         if design.extension is not None:
@@ -144,8 +158,13 @@ def design_timeline_figure(design: TrialDesign) -> Figure:
         ax.set_yticks(range(len(arms)), [f"{a}" for a in reversed(arms)])
         ax.set_ylim(-0.6, len(arms) - 0.1 + (0.5 if design.extension else 0))
         ax.set_xlim(0, last_day * 1.02 + 1)
-        ax.set_xlabel("Study day (first dose = Day 1); ▼ intrathecal dose, grey lines: visits")
+        ax.set_xlabel("Study day (first dose = Day 1); grey lines: visits")
         ax.grid(False)
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles, strict=True))
+        figure.legend(
+            list(unique.values()), list(unique), loc="outside lower center", ncols=len(unique)
+        )
     return figure
 
 
@@ -301,6 +320,7 @@ def km_figure(
     permanent ventilation by default, or the cumulative incidence 1 - S of another event."""
     arm_order = list(arms) if arms is not None else list(pd.unique(km["ARM"]))
     colors = arm_colors(arm_order)
+    top = 1.02
     with style():
         figure = new_figure(PANEL_WIDTH_IN * 1.5, PANEL_HEIGHT_IN + 0.3)
         ax = figure.subplots()
@@ -310,11 +330,20 @@ def km_figure(
                 continue
             color = colors[arm]
             low, median, high = curve["LOW"], curve["MEDIAN"], curve["HIGH"]
+            label = arm
             if cumulative:
                 low, median, high = 1.0 - high, 1.0 - median, 1.0 - low
+                if float(median.max()) == 0.0:
+                    label = f"{arm} (median 0: most trials had none)"
             ax.fill_between(curve["DAY"], low, high, step="post", color=color, alpha=0.15)
-            ax.step(curve["DAY"], median, where="post", color=color, label=arm)
-        ax.set_ylim(0, 1.02)
+            ax.step(curve["DAY"], median, where="post", color=color, label=label, clip_on=False)
+        if cumulative:
+            # rare events: zoom to the band, and lift the axis so a median of 0 stays visible
+            highest = float(np.nanmax(1.0 - km["LOW"])) if not km.empty else 0.0
+            top = min(1.02, max(0.05, 1.2 * highest))
+            ax.set_ylim(-0.02 * top, top)
+        else:
+            ax.set_ylim(0, top)
         ax.set_xlabel("Study day")
         ax.set_ylabel(ylabel)
         ax.set_title(title or "Death or permanent ventilation (Kaplan-Meier)")
@@ -413,7 +442,7 @@ def forest_figure(rows: Sequence[ComparisonRow]) -> Figure:
                 else:
                     _forest_simulated(ax, r, yi)
                 _forest_published(ax, r, yi)
-            ax.set_yticks(y, [f"{r.arm} · {r.visit.title()}  [{r.target}]" for r in facet])
+            ax.set_yticks(y, forest_labels(facet))
             ax.set_ylim(-0.7, n - 0.3)
             reference = FOREST_REFERENCE.get(quantity)
             if reference is not None:
@@ -421,11 +450,22 @@ def forest_figure(rows: Sequence[ComparisonRow]) -> Figure:
             title = (
                 f"{ENDPOINT_TITLE.get(paramcd, paramcd)}: {QUANTITY_LABELS.get(quantity, quantity)}"
             )
-            ax.set_title(textwrap.fill(title, 62), loc="left")
+            ax.set_title(textwrap.fill(title, 70), loc="left", wrap=True)
             ax.set_xlabel(_forest_unit(paramcd, quantity))
             ax.grid(axis="y", visible=False)
         _shared_legend(figure, list(axes))
     return figure
+
+
+def forest_labels(rows: Sequence[ComparisonRow]) -> list[str]:
+    """`arm · visit [target]` per row, made unique (a repeated label gets its row number)."""
+    labels = [f"{r.arm} · {r.visit.title()}  [{r.target}]" for r in rows]
+    seen: dict[str, int] = {}
+    unique = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        unique.append(label if labels.count(label) == 1 else f"{label} #{seen[label]}")
+    return unique
 
 
 def _forest_simulated(ax: Axes, r: ComparisonRow, y: float) -> None:
@@ -479,6 +519,11 @@ FOREST_REFERENCE = {
     "gmr_diff_pct": 0.0,
     "ae_risk_difference": 0.0,
 }
+#: Axis units of statistics without a unit in their name.
+FOREST_UNIT = {
+    "nh_median_survival": "years from onset",
+    "nh_slope_mean": "ALSFRS-R points per month",
+}
 ENDPOINT_UNIT = {
     "ALSFRSR": "ALSFRS-R points",
     "SVCPP": "% predicted SVC",
@@ -503,7 +548,7 @@ def _forest_unit(paramcd: str, quantity: str) -> str:
         return "%"
     if quantity.startswith("ancova"):
         return ENDPOINT_UNIT.get(paramcd, "endpoint units")
-    return "value"
+    return FOREST_UNIT.get(quantity, QUANTITY_LABELS.get(quantity, quantity))
 
 
 # ------------------------------------------------------------------------- power

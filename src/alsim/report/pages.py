@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from alsim.calibrate.safety import TERM_SOURCES
 from alsim.design.trial import TrialDesign
 from alsim.errors import EvidenceError
 from alsim.evidence.compare import ComparisonRow, study_targets
@@ -199,7 +198,9 @@ def study_html(study: StudyFigures, *, forest: bool = True) -> str:
     parts.append(
         figure_html(
             design_timeline_figure(design),
-            "Dosing (triangles) and visits (grey lines) per arm, by study day.",
+            "Intrathecal injections per arm by study day: filled triangles tofersen, open "
+            "triangles placebo (the same procedure without drug), grey triangles the open-label "
+            "extension's doses; grey lines are visits.",
             "regimen timeline",
         )
     )
@@ -289,16 +290,25 @@ def study_html(study: StudyFigures, *, forest: bool = True) -> str:
             parts.append(
                 figure_html(
                     forest_figure(study.rows),
-                    "Every published result (black diamond, 95% CI) beside its simulated "
-                    "counterpart (circle: median, bar: 2.5-97.5% over trials); green when the "
-                    "criterion is met (simulated median inside the published CI, or, without a "
-                    "published CI, the published value inside the simulated range), orange when "
-                    "not. One panel per statistic, each on its own scale.",
+                    "Every published result (black diamond, with its 95% CI where published) "
+                    "beside its simulated counterpart (circle: median, bar: 2.5-97.5% over "
+                    "trials); green when the row's criterion is met (simulated median inside "
+                    "the published CI; without a CI, within the stated tolerance of the "
+                    "published value, or the published value inside the simulated range), "
+                    "orange when not. One panel per statistic, each on its own scale.",
                     "forest plot",
                 )
             )
-        parts.append(comparison_html(study.rows))
+        in_safety = (
+            {id(r) for r in safety_rows_of(study)} if not study.ae_incidence.empty else set()
+        )
+        parts.append(comparison_html([r for r in study.rows if id(r) not in in_safety]))
     return "\n".join(parts)
+
+
+def safety_rows_of(study: StudyFigures) -> tuple[ComparisonRow, ...]:
+    """The adverse-event rows of the comparison (shown in the safety section)."""
+    return tuple(r for r in study.rows if r.paramcd == "AE")
 
 
 def safety_html(study: StudyFigures) -> str:
@@ -308,28 +318,37 @@ def safety_html(study: StudyFigures) -> str:
 
     incidence = study.ae_incidence
     arms = [a for a in study.design.arm_labels if (incidence["ARM"] == a).any()]
-    published = {
-        (r.target, r.arm): r.published
-        for r in study.rows
-        if r.quantity == "ae_incidence" and r.published is not None
-    }
-    evidence_of = {s.decod: s.evidence_id for s in TERM_SOURCES}
+    last = study.design.visits[-1]
     body = []
     for (decod, serious), block in incidence.groupby(["AEDECOD", "AESER"], sort=False):
         cells = [str(decod), "yes" if serious == "Y" else ""]
         for arm in arms:
             row = block[block["ARM"] == arm].iloc[0]
-            text = f"{row.MEDIAN:.1f} [{row.LOW:.1f}, {row.HIGH:.1f}]"
-            value = published.get((evidence_of.get(str(decod)) or "", arm))
-            cells.append(text if value is None else f"{text}; published {value:.1f}")
+            cells.append(f"{row.MEDIAN:.1f} [{row.LOW:.1f}, {row.HIGH:.1f}]")
         body.append(cells)
-    header = ["Adverse event", "Serious", *(f"{arm}: % of patients" for arm in arms)]
+    header = [
+        "Adverse event",
+        "Serious",
+        *(f"{arm} (randomised): % of patients" for arm in arms),
+    ]
     parts = [
         "<h3>Safety</h3>",
-        "<p class='note'>Simulated: median and 2.5-97.5% over trials of the share of patients with "
-        "at least one event; published rates are the trial's own, from the evidence file.</p>",
+        "<p class='note'>Simulated share of patients with at least one event over the whole "
+        f"follow-up (Day 1 to {html.escape(last.name)}, day {last.day}): median and "
+        "2.5-97.5% over trials, by randomised arm.</p>",
         html_table(header, body),
     ]
+    compared = safety_rows_of(study)
+    if compared:
+        parts += [
+            "<h4>Beside the published rates, at the published timepoint</h4>",
+            "<p class='note'>Each simulated rate here is counted over the same window as the "
+            "published one (the Statistic column names it): VALOR's rates cover its 28 "
+            "randomised weeks, so the simulated follow-up is cut at week 28 for them, whatever "
+            "the design's length. Where a publication states no timepoint, the row says so and "
+            "the whole simulated follow-up is used.</p>",
+            comparison_html(compared),
+        ]
     for paramcd, label in FIRST_EVENT_KINDS.items():
         rows = study.first_events[study.first_events["PARAMCD"] == paramcd]
         if rows.empty:
@@ -344,7 +363,9 @@ def safety_html(study: StudyFigures) -> str:
                     cumulative=True,
                 ),
                 f"Kaplan-Meier cumulative incidence of the {label} per arm (median over up to "
-                f"{study.n_replicates} trials, band 2.5-97.5%), censored at the last day on study.",
+                f"{study.n_replicates} trials, band 2.5-97.5%), censored at the last day on study; "
+                "the vertical axis is zoomed to the band, and an arm whose median stays at 0 (most "
+                "trials had no such event) is drawn on the axis and named so in the legend.",
                 f"time to {label}",
             )
         )

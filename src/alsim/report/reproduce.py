@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from alsim.evidence.compare import ComparisonRow
 from alsim.evidence.reproduce import StudyReproduction
 from alsim.io.output import write_json
 from alsim.model.parameters import ParameterSet
@@ -21,16 +22,64 @@ _CRITERIA = (
 )
 
 
-def _study_section(result: StudyReproduction) -> Section:
-    """Figures and table when the simulation is at hand; the table alone otherwise."""
-    if result.sim is not None:
-        return study_section(StudyFigures.from_simulation(result.sim, result.rows))
+NATURAL_HISTORY_STUDY = "natural_history"
+NATURAL_HISTORY_TITLE = "Natural history of SOD1-ALS (untreated)"
+
+
+def section_rows(result: StudyReproduction) -> list[tuple[str, tuple[ComparisonRow, ...]]]:
+    """The rows of a reproduction by section: the study's own, then the untreated natural
+    history (survival and pre-study slopes from onset) that the study's population implies,
+    which is not a result of the trial and gets its own section."""
+    own = tuple(r for r in result.rows if r.study != NATURAL_HISTORY_STUDY)
+    natural = tuple(r for r in result.rows if r.study == NATURAL_HISTORY_STUDY)
+    sections = [(result.design.title, own)]
+    if natural:
+        sections.append((NATURAL_HISTORY_TITLE, natural))
+    return sections
+
+
+def _natural_history_section(result: StudyReproduction, rows: Sequence[ComparisonRow]) -> Section:
+    from alsim.report.figures import forest_figure
+    from alsim.report.pages import figure_html
+
+    parts = []
+    if any(r.published is not None for r in rows):
+        parts.append(
+            figure_html(
+                forest_figure(rows),
+                "Untreated natural history from onset of the simulated patient population "
+                "(circle: median, bar: 2.5-97.5% over trials) beside the published cohort "
+                "values (black diamond); green when the criterion is met, orange when not.",
+                "natural history forest plot",
+            )
+        )
+    parts.append(comparison_html(rows))
     return Section(
-        title=result.design.title,
-        note=f"{result.n_replicates} simulated replicates, seed {result.seed}. "
-        f"{result.design.reference}",
-        content_html=comparison_html(result.rows),
+        title=NATURAL_HISTORY_TITLE,
+        note=f"The population of {result.design.title} followed from onset without treatment "
+        f"({result.n_replicates} replicates, seed {result.seed}): survival and pre-study "
+        "ALSFRS-R slopes against published SOD1-ALS cohorts.",
+        content_html="\n".join(parts),
     )
+
+
+def _study_sections(result: StudyReproduction) -> list[Section]:
+    """Figures and table when the simulation is at hand (the table alone otherwise), then the
+    natural history when the reproduction has it."""
+    (_, own), *natural = section_rows(result)
+    if result.sim is not None:
+        sections = [study_section(StudyFigures.from_simulation(result.sim, own))]
+    else:
+        sections = [
+            Section(
+                title=result.design.title,
+                note=f"{result.n_replicates} simulated replicates, seed {result.seed}. "
+                f"{result.design.reference}",
+                content_html=comparison_html(own),
+            )
+        ]
+    sections += [_natural_history_section(result, rows) for _, rows in natural]
+    return sections
 
 
 def write_reproduction(
@@ -55,14 +104,18 @@ def write_reproduction(
         + "".join(f"- {note}\n" for note in r.notes)
         + ("\n" if r.notes else "")
         + (f"{prediction_statement(r.prediction)}\n\n" if r.prediction is not None else "")
-        + f"{comparison_markdown(r.rows)}\n"
+        + "\n".join(
+            (f"### {title}\n\n" if title != r.design.title else "") + comparison_markdown(rows)
+            for title, rows in section_rows(r)
+        )
+        + "\n"
         for r in results
     )
     paths.append(directory / "comparison.md")
     paths[-1].write_text(f"# alsim: simulated vs published\n\n{_CRITERIA}\n\n{markdown}", "utf-8")
     sections = []
     for r in results:
-        sections.append(_study_section(r))
+        sections += _study_sections(r)
         if r.sim is not None and r.sim.carriers is not None:
             sections.append(carrier_section(r.sim, r.prediction))
         if r.notes:

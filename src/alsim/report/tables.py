@@ -1,7 +1,8 @@
 """Tables for people: simulated vs published, and the parameter table, as Markdown and HTML."""
 
 import html
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
@@ -19,32 +20,90 @@ COMPARISON_HEADER = (
 )
 
 
-def _fmt(value: float | None) -> str:
-    """A simulated number as shown: one decimal."""
-    return "—" if value is None else f"{value:.1f}"
+#: Ratios (GMRs, hazard ratios) are shown to at least two decimals, as they are published.
+RATIO_QUANTITIES = frozenset({"gmr_to_baseline", "gmr_ratio", "cox_hr"})
+P_VALUE_QUANTITIES = frozenset({"joint_rank_p"})
+COUNT_QUANTITIES = frozenset({"ae_patients", "extension_entered_n"})
+MAX_DECIMALS = 4
 
 
-def _published(value: float | None) -> str:
-    """A published number as printed: three significant digits, no invented trailing zeros."""
-    return "—" if value is None else f"{value:.3g}"
+def _finite(values: Iterable[float | None]) -> list[float]:
+    return [v for v in values if v is not None and math.isfinite(v)]
+
+
+def simulated_decimals(quantity: str, values: Iterable[float | None]) -> int:
+    """Decimals for simulated numbers of one row: two significant digits of the largest
+    magnitude (one decimal from 1 up), at least two for ratios, none for whole counts."""
+    finite = _finite(values)
+    if quantity in COUNT_QUANTITIES and all(v == round(v) for v in finite):
+        return 0
+    largest = max((abs(v) for v in finite), default=0.0)
+    decimals = 1 if largest == 0 or largest >= 1 else 1 - math.floor(math.log10(largest))
+    if quantity in RATIO_QUANTITIES:
+        decimals = max(decimals, 2)
+    return min(decimals, MAX_DECIMALS)
+
+
+def published_decimals(quantity: str, values: Iterable[float | None]) -> int:
+    """Decimals for published numbers: as many as the evidence gives (never rounded away, no
+    trailing zeros invented), two for ratios (0.40 [0.33, 0.49])."""
+    own = [len(f"{v:g}".partition(".")[2]) for v in _finite(values) if "e" not in f"{v:g}"]
+    decimals = max(own, default=0)
+    if quantity in RATIO_QUANTITIES:
+        decimals = max(decimals, 2)
+    return min(decimals, MAX_DECIMALS)
+
+
+def format_number(value: float | None, decimals: int, *, p_value: bool = False) -> str:
+    """A number at `decimals` (p-values: two significant digits); "—" for a missing one."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    if p_value:
+        return f"{value:.2g}"
+    text = f"{value:.{decimals}f}"
+    return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
+
+
+def format_interval(
+    quantity: str, value: float | None, low: float | None, high: float | None, decimals: int
+) -> str:
+    """`value [low, high]` at one precision."""
+    p_value = quantity in P_VALUE_QUANTITIES
+    return (
+        f"{format_number(value, decimals, p_value=p_value)} "
+        f"[{format_number(low, decimals, p_value=p_value)}, "
+        f"{format_number(high, decimals, p_value=p_value)}]"
+    )
+
+
+def simulated_text(row: ComparisonRow) -> str:
+    """The simulated median and 2.5-97.5% range of a row, at the row's precision."""
+    values = (row.sim_median, row.sim_low, row.sim_high)
+    decimals = simulated_decimals(row.quantity, values)
+    return format_interval(row.quantity, *values, decimals)
+
+
+def published_text(row: ComparisonRow) -> str:
+    """The published value (with its 95% CI when there is one) at the evidence's precision."""
+    if row.published is None and row.published_ci_low is not None:
+        # a published range without a point value (e.g. a stated interval)
+        bounds = (row.published_ci_low, row.published_ci_high)
+        decimals = published_decimals(row.quantity, bounds)
+        return f"range [{format_number(bounds[0], decimals)}, {format_number(bounds[1], decimals)}]"
+    if row.published is None:
+        return "prediction"
+    values = (row.published, row.published_ci_low, row.published_ci_high)
+    decimals = published_decimals(row.quantity, values)
+    if row.published_ci_low is not None:
+        return format_interval(row.quantity, *values, decimals)
+    p_value = row.quantity in P_VALUE_QUANTITIES
+    return f"{format_number(row.published, decimals, p_value=p_value)} (no CI)"
 
 
 def comparison_cells(row: ComparisonRow) -> tuple[str, ...]:
     """The table cells of one comparison row, as text."""
-    simulated = f"{_fmt(row.sim_median)} [{_fmt(row.sim_low)}, {_fmt(row.sim_high)}]"
-    if row.published is None and row.published_ci_low is not None:
-        published = (
-            f"range [{_published(row.published_ci_low)}, {_published(row.published_ci_high)}]"
-        )
-    elif row.published is None:
-        published = "prediction"
-    elif row.published_ci_low is not None:
-        published = (
-            f"{_published(row.published)} [{_published(row.published_ci_low)}, "
-            f"{_published(row.published_ci_high)}]"
-        )
-    else:
-        published = f"{_published(row.published)} (no CI)"
+    simulated = simulated_text(row)
+    published = published_text(row)
     met = "—" if row.inside is None else ("yes" if row.inside else "NO")
     statistic = f"{row.paramcd} {QUANTITY_LABELS[row.quantity]}, {row.visit}"
     source = f"{row.source} [{row.verification_tier}]" if row.source else ""
