@@ -9,12 +9,12 @@ OUT ?= out/reproduce
 STUDY ?= all
 REPLICATES ?= 1000
 
-.PHONY: env test test-slow lint format reproduce bench clean
+.PHONY: env test test-slow lint format reproduce bench docs dist clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,app,browser]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,app,browser,docs,build]'
 	touch $(STAMP)
 
 env: $(STAMP)
@@ -40,5 +40,18 @@ reproduce: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# the documentation site (site/), built from docs/ with the reference pages generated from the code
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir site
+
+# wheel and sdist in dist/, then the wheel alone in a clean virtual environment runs a study
+dist: $(STAMP)
+	rm -rf dist build/dist-check
+	$(BIN)/python -m build --outdir dist
+	$(PYTHON) -m venv build/dist-check
+	build/dist-check/bin/python -m pip install --quiet dist/alsim-*.whl
+	cd build && dist-check/bin/alsim reproduce --study phase12 --replicates 20 --out dist-check/phase12
+	test -s build/dist-check/phase12/report.html
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site dist build

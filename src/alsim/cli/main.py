@@ -15,8 +15,15 @@ app = typer.Typer(
     # `--overwrite <bool>`, as if it took one)
     rich_markup_mode=None,
 )
-app.command("simulate")(simulate.simulate)
-app.command("reproduce")(reproduce.reproduce)
-app.command("analyze")(analyze.analyze)
-app.command("power")(power.power)
-app.command("app")(app_command.app)
+# short help for `alsim --help`: whole sentences that fit 80 columns
+app.command("simulate", short_help="Simulate a design; write ADaM tables and a report.")(
+    simulate.simulate
+)
+app.command("reproduce", short_help="Simulate the published studies, compare with them.")(
+    reproduce.reproduce
+)
+app.command("analyze", short_help="Analyse ADaM-like trial data (yours or simulated).")(
+    analyze.analyze
+)
+app.command("power", short_help="Power, type I error, bias and coverage over a grid.")(power.power)
+app.command("app", short_help="Start the web app.")(app_command.app)
