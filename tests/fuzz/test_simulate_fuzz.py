@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -276,8 +276,17 @@ FUZZ_SETTINGS = {
 }
 
 
+def _template_with(**extra: Any) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(dump_design(load_template("phase12")))
+    return {**document, **extra}
+
+
 @settings(max_examples=12, **FUZZ_SETTINGS)  # type: ignore[arg-type]
 @given(document=design_documents)
+# found by the fuzz: a key with a line break made a two-line error, one with rich markup a crash
+@example(document=_template_with(**{"a\nb": 1}))
+@example(document=_template_with(**{"[/bold]": 1}))
+@example(document=_template_with(title="[red]VALOR[/red]"))
 def test_fuzzed_designs_run_or_fail_cleanly(document: Any, tmp_path: Path) -> None:
     _check_one(document, tmp_path)
 
