@@ -2,6 +2,14 @@
 session ends, that no process the tests started is still running."""
 
 import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 import pytest
@@ -52,3 +60,44 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter is not None:
             reporter.write_line(message + "\n".join(lines), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+AppStarter = Callable[[Path], tuple["subprocess.Popen[bytes]", str]]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def start_alsim_app() -> AppStarter:
+    """A function that starts `alsim app` on a free port, logging to `log`, and returns the
+    process and its URL once the server answers (the caller stops it)."""
+
+    def start(log: Path) -> tuple["subprocess.Popen[bytes]", str]:
+        port = _free_port()
+        alsim = shutil.which("alsim", path=str(Path(sys.executable).parent)) or "alsim"
+        with log.open("w") as stream:
+            process = subprocess.Popen(
+                [alsim, "app", "--port", str(port), "--host", "127.0.0.1"],
+                stdout=stream,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"},
+            )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return process, url
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"alsim app did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+
+    return start

@@ -1,15 +1,13 @@
 """`alsim app` takes its Streamlit server down with it: SIGTERM, SIGINT or SIGHUP to `alsim app`
 leaves no process behind and the port free; `serve` also ends grandchildren of the server."""
 
-import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -19,46 +17,17 @@ from alsim.cli.app import serve
 pytest.importorskip("streamlit")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _port_is_free(port: int) -> bool:
+def _port_is_free(url: str) -> bool:
+    port = int(url.rsplit(":", 1)[1])
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _start_app(port: int, log: Path) -> subprocess.Popen[bytes]:
-    alsim = shutil.which("alsim", path=str(Path(sys.executable).parent)) or "alsim"
-    with log.open("w") as stream:
-        process = subprocess.Popen(
-            [alsim, "app", "--port", str(port), "--host", "127.0.0.1"],
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"},
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/_stcore/health", timeout=2
-            ) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"alsim app did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.3)
-
-
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
-def test_signal_to_alsim_app_stops_the_server(tmp_path: Path, signum: int) -> None:
-    port = _free_port()
-    process = _start_app(port, tmp_path / "app.log")
+def test_signal_to_alsim_app_stops_the_server(
+    tmp_path: Path, signum: int, start_alsim_app: Any
+) -> None:
+    process, url = start_alsim_app(tmp_path / "app.log")
     children = psutil.Process(process.pid).children(recursive=True)
     assert children, "alsim app runs the server as a child"
     process.send_signal(signum)
@@ -67,7 +36,7 @@ def test_signal_to_alsim_app_stops_the_server(tmp_path: Path, signum: int) -> No
     for leftover in alive:
         leftover.kill()
     assert not alive, f"left running after {signal.Signals(signum).name}: {alive}"
-    assert _port_is_free(port)
+    assert _port_is_free(url)
 
 
 def test_serve_ends_the_whole_process_group_on_sigterm(tmp_path: Path) -> None:

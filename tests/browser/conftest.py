@@ -5,12 +5,7 @@ CI (`CI` set) a missing browser is a failure, because `.ci/run` installs it firs
 """
 
 import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,12 +43,6 @@ def _unavailable() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     reason = _unavailable()
@@ -70,31 +59,11 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def app_url(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`alsim app` on a free port, stopped after the session."""
-    port = _free_port()
-    alsim = shutil.which("alsim", path=str(Path(sys.executable).parent)) or "alsim"
-    log = tmp_path_factory.mktemp("app") / "app.log"
-    with log.open("w") as stream:
-        process = subprocess.Popen(
-            [alsim, "app", "--port", str(port), "--host", "127.0.0.1"],
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"alsim app did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.3)
+def app_url(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory, start_alsim_app: Any
+) -> Iterator[str]:
+    """`alsim app` on a free port, stopped after the session; nothing of it may outlive it."""
+    process, url = start_alsim_app(tmp_path_factory.mktemp("app") / "app.log")
     children = psutil.Process(process.pid).children(recursive=True)
     yield url
     process.terminate()
