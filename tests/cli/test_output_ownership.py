@@ -104,13 +104,13 @@ def test_overwrite_is_a_flag_and_study_lists_its_choices() -> None:
         line = next(x for x in text.splitlines() if x.strip().startswith("--overwrite"))
         assert line.split()[1:3] != ["<bool>"] and "<" not in line.split()[1]
     code, text = run("reproduce", "--help")
-    assert "--study <all|phase12|valor|ole>" in text
+    assert "--study <all|phase12|valor|ole|atlas>" in text
     from alsim.cli.reproduce import Study
     from alsim.evidence.reproduce import available_studies
 
     assert [s.value for s in Study] == ["all", *available_studies()]
     code, text = run("reproduce", "--study", "phase9")
-    assert code == 2 and "'phase9' is not one of 'all', 'phase12', 'valor', 'ole'" in text
+    assert code == 2 and "'phase9' is not one of 'all', 'phase12', 'valor', 'ole', 'atlas'" in text
 
 
 def _make_reproduce_command(*variables: str) -> list[str]:

@@ -18,6 +18,7 @@ class Study(StrEnum):
     phase12 = "phase12"
     valor = "valor"
     ole = "ole"
+    atlas = "atlas"
 
 
 def reproduce(
