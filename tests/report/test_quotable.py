@@ -75,6 +75,8 @@ def row(**changes: object) -> ComparisonRow:
                 "sim_low": -0.0552,
                 "sim_high": 0.0781,
                 "published": None,
+                "published_ci_low": None,
+                "published_ci_high": None,
             },
             "0.018 [-0.055, 0.078]",
             "prediction",

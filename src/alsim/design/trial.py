@@ -293,7 +293,8 @@ class TrialDesign(_Frozen):
         """Refuse fields that would not change the run."""
         if len(set(self.endpoints)) != len(self.endpoints):
             raise ValueError(f"endpoints: each endpoint once, got {list(self.endpoints)}")
-        if not self.has_progression:
+        # (run-in designs refuse these fields with their own message)
+        if not self.has_progression and self.run_in is None:
             clinical = ", ".join((*CLINICAL_ENDPOINTS, *TIME_TO_EVENT_ENDPOINTS))
             unused = [
                 field
