@@ -135,6 +135,7 @@ def test_replicates_do_not_depend_on_chunking() -> None:
 def test_triggered_carriers_fill_places_in_permuted_blocks() -> None:
     document = ATLAS.model_dump(mode="json")
     document["randomization"]["groups"][0]["n_per_arm"] = {"PLACEBO": 4, "TOFERSEN 100 MG": 8}
+    document["randomization"]["ratio"] = "2:1"  # the ratio states the counts
     design = parse_design(document)
     arm = design.allocation()[0]
     order = block_slots(design, np.random.default_rng(3))[0]
