@@ -158,20 +158,19 @@ def _print_safety(safety: "pd.DataFrame") -> None:
 
 def _print_funnel(funnel: "pd.DataFrame") -> None:
     """Run-in designs: the trial metrics per design point (median [2.5%, 97.5%])."""
-    from rich.table import Table
-
     if funnel.empty:
         return
-    table = Table(title="run-in and randomised part: median [2.5%, 97.5%] over trials")
-    for column in ("design point", "metric", "value"):
-        table.add_column(column, justify="right" if column == "value" else "left")
-    for row in funnel.itertuples(index=False):
-        table.add_row(
-            str(row.label),
-            str(row.description),
-            f"{row.median:.3g} [{row.low:.3g}, {row.high:.3g}]",
-        )
-    console.print(table)
+    print_table(
+        "run-in and randomised part: median [2.5%, 97.5%] over trials",
+        ["design point: metric", "value"],
+        [
+            [
+                f"{row.label}: {row.description}",
+                f"{row.median:.3g} [{row.low:.3g}, {row.high:.3g}]",
+            ]
+            for row in funnel.itertuples(index=False)
+        ],
+    )
 
 
 def _print_summary(summary: "pd.DataFrame") -> None:
