@@ -64,6 +64,11 @@ def test_extension_rows_are_predictions_except_entry() -> None:
 
 def test_natural_history_is_set_beside_bali(valor: StudyReproduction) -> None:
     rows = {r.target: r for r in valor.rows if r.study == "natural_history"}
-    for record_id in ("nh_median_surv_a4v", "nh_median_surv_nona4v", "nh16_alsfrs_slope_a4v"):
+    for record_id in (
+        "nh_median_surv_a4v",
+        "nh_median_surv_nona4v",
+        "nh16_alsfrs_slope_a4v",
+        "nh16_fvc_slope_a4v",
+    ):
         assert rows[record_id].published == evidence(record_id).numeric_value
     assert rows["nh_median_surv_a4v"].sim_median < rows["nh_median_surv_nona4v"].sim_median

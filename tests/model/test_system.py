@@ -8,6 +8,7 @@ from scipy.integrate import solve_ivp
 
 from alsim.model import DEFAULT_PARAMETERS, DoseSchedule, solve, solve_reference
 from alsim.model.pk import PkState, pk_derivatives, pk_rates, propagate_pk
+from alsim.model.progression import log_stage
 from alsim.population import PopulationSpec, sample_population
 
 DOSE_T_DAYS = np.array([0.0, 14.0, 28.0, 56.0, 84.0])
@@ -18,24 +19,33 @@ T_OUT_DAYS = np.array(
 
 def typical(n: int = 1, **changes: float) -> dict[str, np.ndarray]:
     values = {name: DEFAULT_PARAMETERS.value(name) for name in DEFAULT_PARAMETERS}
+    values.update(latent_baseline=1.0, latent_speed_per_day=0.004)
     values.update(changes)
     return {k: np.full(n, v) for k, v in values.items()}
 
 
-def test_baseline_is_steady_state_without_drug_or_drift() -> None:
-    ind = typical(3, nfl_drift_per_day=0.0)
+def test_baseline_is_steady_state_without_drug_or_disease_motion() -> None:
+    ind = typical(3, latent_speed_per_day=0.0)
     traj = solve(ind, DoseSchedule(DOSE_T_DAYS, np.zeros((3, 5))), T_OUT_DAYS)
     with np.errstate(all="raise"):
-        for state in (traj.mrna, traj.sod1_protein, traj.nfl):
+        for state in (traj.mrna, traj.sod1_protein, traj.nfl, traj.effect):
             np.testing.assert_allclose(state, 1.0, rtol=0, atol=1e-13)
         np.testing.assert_array_equal(traj.tissue_mg, 0.0)
 
 
-def test_nfl_without_drug_follows_disease_drift_exactly() -> None:
-    drift = 0.002
-    ind = typical(1, nfl_drift_per_day=drift)
-    traj = solve(ind, DoseSchedule(DOSE_T_DAYS, np.zeros((1, 5))), T_OUT_DAYS)
-    np.testing.assert_allclose(traj.nfl[0], np.exp(drift * T_OUT_DAYS), rtol=1e-9)
+@pytest.mark.parametrize(("u0", "rises"), [(1.5, True), (-1.5, False)])
+def test_untreated_nfl_moves_only_with_the_stage_of_the_course(u0: float, rises: bool) -> None:
+    """Without drug NfL follows activity s(F) v0: it rises while F > 24 (u > 0) and falls
+    near the floor, slowly, and tracks its target (s(F)/s(F0))^beta within the turnover lag."""
+    ind = typical(1, latent_baseline=u0, latent_speed_per_day=0.002)
+    t = np.linspace(0.0, 300.0, 31)
+    traj = solve(ind, DoseSchedule(DOSE_T_DAYS, np.zeros((1, 5))), t)
+    step = np.diff(traj.nfl[0])
+    assert np.all(step > 0) if rises else np.all(step < 0)
+    u = u0 - 0.002 * t
+    beta = DEFAULT_PARAMETERS.value("nfl_activity_exponent")
+    target = np.exp(beta * (log_stage(u) - log_stage(np.array(u0))))
+    np.testing.assert_allclose(traj.nfl[0], target, rtol=2e-2)
 
 
 def test_pk_mass_balance_in_reference_ode() -> None:
@@ -84,7 +94,7 @@ def test_vectorised_solver_matches_lsoda_to_1e6() -> None:
     for i in range(6):
         ind = {k: float(v[i]) for k, v in pop.parameters.items()}
         ref = solve_reference(ind, DOSE_T_DAYS, amounts[i], T_OUT_DAYS)
-        for name in ("mrna", "sod1_protein", "nfl", "tissue_mg"):
+        for name in ("mrna", "sod1_protein", "nfl", "tissue_mg", "effect", "effect_time_days"):
             got = getattr(traj, name)[i]
             np.testing.assert_allclose(got, ref[name], rtol=1e-6, atol=1e-12, err_msg=name)
 

@@ -40,6 +40,7 @@ Quantity = Literal[
     "extension_entered_n",
     "nh_median_survival",
     "nh_slope_mean",
+    "nh_svc_slope_mean",
 ]
 QUANTITY_LABELS: dict[str, str] = {
     "pct_change_diff": "difference in mean % change vs control",
@@ -62,6 +63,7 @@ QUANTITY_LABELS: dict[str, str] = {
     "extension_entered_n": "patients entering the open-label extension",
     "nh_median_survival": "natural history: median survival from onset (years)",
     "nh_slope_mean": "natural history: mean pre-study ALSFRS-R slope (points/month)",
+    "nh_svc_slope_mean": "natural history: mean SVC decline since onset (% predicted/month)",
     **CARRIER_QUANTITY_LABELS,
 }
 PROTOCOL_QUANTITIES = (
@@ -75,8 +77,7 @@ PROTOCOL_QUANTITIES = (
         "ae_risk_difference",
         "ae_patients",
         "extension_entered_n",
-        "nh_median_survival",
-        "nh_slope_mean",
+        *NH_QUANTITIES,
     }
 )
 

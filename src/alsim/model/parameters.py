@@ -4,7 +4,6 @@ Read by the model, the population sampler, the report and the docs. Sources are 
 SCIENCE.md: [V] read in a source, [D] derived by calculation, [A] an assumption or fitted value.
 """
 
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -23,12 +22,13 @@ class Parameter:
 
     `omega` is the SD of the between-subject random effect on the scale named by `variability`
     (log for lognormal, logit for logitnormal, the parameter's own unit for normal).
-    `block` says which sampler draws it: "biomarker" parameters are drawn for every patient in
-    table order by `sample_population`; "progression" parameters (disease course, function,
-    survival) are drawn only for designs with clinical endpoints, after every other draw, so
-    biomarker-only simulations keep their random streams; "carrier" parameters (the
-    presymptomatic phase) only for designs with a monitoring run-in. `sensitivity` is the
-    (low, high) range to explore for a weakly identified value.
+    `block` says which sampler draws it: "biomarker" parameters once per patient, in table
+    order, for every design; "progression" parameters (disease course, function, breathing,
+    strength, survival) with each candidate patient screened, for every design, so they are
+    redrawn for candidates who never reach the trial; "carrier" parameters (the presymptomatic
+    phase) only for designs with a monitoring run-in. `sensitivity` is the (low, high) range the
+    value can take on the evidence (its sourced plausible range), None where the value is a
+    normalisation.
     """
 
     name: str
@@ -64,36 +64,68 @@ _NUSI = "Luu 2017 nusinersen population PK (evidence nusi_poppk_*), used as temp
 _HAND_FIT = "SCIENCE.md s.2 hand fit to Phase 1/2 CSF SOD1 and VALOR ITT CSF SOD1/NfL [A]"
 
 _BALI_A4V = (
-    "Bali 2016 A4V ALS-FRS decline mean 3.6 (SD 5) /month (evidence nh16_alsfrs_slope_a4v) as a "
-    "log-normal: median 3.6/sqrt(1+(5/3.6)^2), omega sqrt(log(1+(5/3.6)^2)) [D]"
+    "Bali 2016 A4V ALS-FRS decline mean 3.6 (SD 5) /month (evidence nh16_alsfrs_slope_a4v) read "
+    "as the pre-study slope of patients reaching their first visit: omega sqrt(log(1+(5/3.6)^2)) "
+    "[D]; median fitted by src/alsim/calibrate/natural_history.py so the mean over patients alive "
+    "at their first visit is the published mean [D]"
 )
 _BALI_OTHER = (
     "Bali 2016 all-SOD1 ALS-FRS decline mean 0.9 (SD 1.3) /month (evidence nh16_alsfrs_slope_all) "
     "read as the non-A4V course (the non-A4V value itself is a gap, nh_slope_nona4v_final; a "
-    "mixture with the A4V mean cannot give 0.9), as a log-normal [A]"
+    "mixture with the A4V mean cannot give 0.9), as a log-normal; median fitted like the A4V one "
+    "[A]"
 )
+_NH_FIT = "fitted by src/alsim/calibrate/natural_history.py"
+_VALOR_FIT = "fitted by src/alsim/calibrate/valor.py"
 _SURVIVAL_FIT = (
-    "fitted by src/alsim/calibrate/natural_history.py to Bali 2017 median survival by variant "
-    "class (evidence nh_median_surv_a4v, nh_median_surv_nona4v); a least-squares compromise, as "
-    "survival scales with 1/slope and the published class ratios of slope and survival differ [A]"
+    f"{_NH_FIT} to Bali 2017 median survival from onset by variant class (evidence "
+    "nh_median_surv_a4v, nh_median_surv_nona4v; nh_median_surv_all is the check) [A]"
+)
+_SVC_FIT = (
+    f"{_NH_FIT}: the ratio of mean SVC to mean ALSFRS-R decline since onset of patients at their "
+    "first visit equals Bali 2016's A4V FVC / ALS-FRS decline ratio (evidence "
+    "nh16_fvc_slope_a4v, nh16_alsfrs_slope_a4v) [D]"
+)
+_NFL_R_FIT = (
+    f"{_VALOR_FIT} with in_study_slope_elasticity and the NfL level's spread so that, in non-A4V "
+    "trial entrants, log baseline NfL correlates with the log pre-study slope as in VITALITY "
+    "(r 0.5, evidence nfl_slope_vitality) and with the log in-study slope as NfL predicts "
+    "decline in Witzel 2021 (R 0.67, evidence nfl_slope_witzel), and the linear regression of "
+    "the in-study on the pre-study slope has coefficient 0.2 (Kimura, SCIENCE.md s.3) [D]"
 )
 
 PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
-    # --- disease course (latent D50 logistic, SCIENCE.md s.3) ----------------------------
+    # --- who reaches a screening visit (SCIENCE.md s.3: generated, not drawn from a matrix) ---
+    Parameter(
+        name="onset_age_years",
+        value=47.69,
+        unit="years",
+        description="age at symptom onset (normal); age at entry adds the time from onset",
+        source=f"{_VALOR_FIT}: the mean and SD of age at entry of VALOR entrants equal VALOR's "
+        "(evidence valor_age_tof, valor_age_pbo, pooled over arms); Bali 2017's natural-history "
+        "onset age (evidence nh_onset_age) is the same within sampling error [D]",
+        assumption=False,
+        variability="normal",
+        omega=12.31,
+        block="progression",
+        sensitivity=(40.0, 55.0),
+    ),
     Parameter(
         name="prestudy_slope_a4v_per_month",
-        value=2.1035,
+        value=2.769,
         unit="points/month",
-        description="median pre-study ALSFRS-R slope (48 - ALSFRS-R)/months since onset, A4V-like",
+        description="median pre-study ALSFRS-R slope dFS = (48 - ALSFRS-R)/months since onset, "
+        "A4V-like variants",
         source=_BALI_A4V,
         assumption=False,
         variability="lognormal",
         omega=1.0367,
         block="progression",
+        sensitivity=(1.0, 4.0),
     ),
     Parameter(
         name="prestudy_slope_other_per_month",
-        value=0.5123,
+        value=0.543,
         unit="points/month",
         description="median pre-study ALSFRS-R slope, other variants",
         source=_BALI_OTHER,
@@ -101,42 +133,73 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         variability="lognormal",
         omega=1.0616,
         block="progression",
+        sensitivity=(0.25, 1.0),
     ),
     Parameter(
-        name="slope_persistence",
-        value=0.2,
-        unit="1",
-        description="correlation (log scale) of the in-study slope with the pre-study slope; "
-        "at the median, +1 point/month of pre-slope gives +0.2 points/month of later slope",
-        source="Kimura pre-slope predicts about 0.2 points/month per point/month (SCIENCE.md s.3) "
-        "[V]; used as a log-scale correlation [D]",
-        assumption=False,
-        block="progression",
-    ),
-    Parameter(
-        name="in_study_slope_factor",
-        value=0.5293,
-        unit="1",
-        description="typical in-study ALSFRS-R slope of trial entrants relative to the "
-        "natural-history slope of their variant class (trial selection, standard of care)",
-        source="fitted by src/alsim/calibrate/valor.py to the VALOR faster-progression placebo "
-        "ALSFRS-R change (evidence valor_alsfrsr_fast_pbo) [A]",
-        assumption=True,
-        block="progression",
-    ),
-    Parameter(
-        name="entry_loss_points",
-        value=9.0,
-        unit="points",
-        description="ALSFRS-R points lost since onset when a patient is screened; months since "
-        "onset = loss / pre-study slope (diagnosis and referral at a similar disability)",
-        source="assumption: baseline ALSFRS-R near 39, typical of ALS trials; VALOR baseline "
-        "table not public (evidence valor_baseline_*) [A]",
+        name="months_onset_to_entry",
+        value=15.0,
+        unit="months",
+        description="median time from symptom onset to the screening visit (first visit, trial "
+        "screening) of a patient with the typical non-A4V pre-study slope (log-normal)",
+        source="assumption informed by the median diagnostic delay of about 11-12 months in ALS "
+        "(Paganoni 2014; not in the evidence file) plus a few months from diagnosis to a "
+        "first visit or screening; VALOR's disease duration at baseline is a gap (evidence "
+        "valor_baseline_*_disease) [A]",
         assumption=True,
         variability="lognormal",
         omega=0.5,
         block="progression",
-        sensitivity=(5.0, 14.0),
+        sensitivity=(9.0, 30.0),
+    ),
+    Parameter(
+        name="entry_delay_elasticity",
+        value=0.5,
+        unit="1",
+        description="time to screening scales with (pre-study slope / typical non-A4V slope) to "
+        "the power -elasticity: faster disease is diagnosed and referred sooner (0: unrelated; 1: "
+        "everyone screened after the same loss)",
+        source="assumption: a shorter diagnostic delay goes with faster progression and shorter "
+        "survival (diagnostic delay is a prognostic factor in the ENCALS model, Westeneng 2018; "
+        "not in the evidence file) [A]",
+        assumption=True,
+        block="progression",
+        sensitivity=(0.0, 1.0),
+    ),
+    Parameter(
+        name="alsfrsr_at_onset",
+        value=47.0,
+        unit="points",
+        description="ALSFRS-R at symptom onset, where the latent logistic course starts",
+        source="assumption: onset is the loss of the first point [A]",
+        assumption=True,
+        block="progression",
+        sensitivity=(46.0, 47.8),
+    ),
+    # --- in-study course (latent D50 logistic, SCIENCE.md s.3) ---------------------------
+    Parameter(
+        name="in_study_slope_factor",
+        value=0.9828,
+        unit="1",
+        description="in-study ALSFRS-R slope at entry relative to the median pre-study slope of "
+        "the patient's variant class, at that median (log-normal: its spread is the part of the "
+        "in-study slope the pre-study slope does not predict)",
+        source=f"{_VALOR_FIT} to the VALOR faster-progression placebo ALSFRS-R change (evidence "
+        "valor_alsfrsr_fast_pbo); the spread with the NfL correlations below [A]",
+        assumption=True,
+        variability="lognormal",
+        omega=0.3073,
+        block="progression",
+        sensitivity=(0.5, 3.0),
+    ),
+    Parameter(
+        name="in_study_slope_elasticity",
+        value=0.3558,
+        unit="1",
+        description="in-study slope ~ (pre-study slope)^elasticity within a variant class",
+        source=_NFL_R_FIT,
+        assumption=False,
+        block="progression",
+        sensitivity=(0.1, 0.6),
     ),
     Parameter(
         name="sigma_alsfrsr",
@@ -146,65 +209,118 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         source="assumption [A]",
         assumption=True,
         block="progression",
+        sensitivity=(1.0, 3.0),
     ),
     # --- drug effect on function ---------------------------------------------------------
     Parameter(
-        name="t_half_effect_days",
-        value=205.0,
-        unit="d",
-        description="half-life of the effect compartment linking injury to the rate of "
-        "functional loss, dE/dt = k_E (I_rel - E); weakly identified by week-28 data",
-        source="fitted by src/alsim/calibrate/valor.py to VALOR faster-stratum ALSFRS-R "
-        "(evidence valor_alsfrsr_fast_*); weakly identified, explore the sensitivity range [A]",
-        assumption=True,
-        block="progression",
-        sensitivity=(30.0, 365.0),
-    ),
-    # --- death or permanent ventilation --------------------------------------------------
-    Parameter(
-        name="hazard_mid_per_year",
-        value=0.00397,
-        unit="1/year",
-        description="hazard of death or permanent ventilation at the disease midpoint "
-        "(latent ALSFRS-R 24)",
-        source=_SURVIVAL_FIT,
-        assumption=True,
-        block="progression",
-    ),
-    Parameter(
-        name="hazard_stage_exponent",
-        value=4.0,
+        name="function_potency",
+        value=1.0,
         unit="1",
-        description="hazard = hazard_mid x ((48 - F)/F)^exponent, F the latent ALSFRS-R",
-        source="assumption: the hazard rises about 200-fold from ALSFRS-R 24 to 10, so death or "
-        "permanent ventilation comes late in the course; survival medians barely identify it [A]",
+        description="kappa: the drive of the functional course is Q = (R^beta)^kappa, the "
+        "relative NfL drive R^beta to the power kappa (log-normal: patients differ in how much "
+        "function gains from the same SOD1 lowering)",
+        source="assumption: at kappa 1 function slows as much as NfL falls, the surrogate judged "
+        "reasonably likely to predict clinical benefit (evidence fda_adcomm_nfl); at 1/beta "
+        "(about 2.6) it would slow with the full relative injury R; the spread is not "
+        "identified by the evidence file [A]",
+        assumption=True,
+        variability="lognormal",
+        omega=0.5,
+        block="progression",
+        sensitivity=(0.5, 3.0),
+    ),
+    Parameter(
+        name="n_transit_effect",
+        value=3.0,
+        unit="compartments",
+        description="number of transit compartments between injury and function (delayed "
+        "onset, Savic et al. 2007); an integer shared by all patients",
+        source="assumption: a sigmoid onset of benefit after the biomarker response (CSF SOD1 "
+        "nadir near Day 56, NfL near Day 113: evidence valor_csf_sod1_itt_diff, "
+        "valor_plasma_nfl_itt_diff) [A]",
         assumption=True,
         block="progression",
+        sensitivity=(1.0, 6.0),
     ),
-    # --- vital capacity and strength -----------------------------------------------------
+    Parameter(
+        name="mtt_effect_days",
+        value=190.8,
+        unit="d",
+        description="mean transit time of the delayed-onset chain, k_tr = n / MTT",
+        source=f"{_VALOR_FIT} to the VALOR faster-stratum ALSFRS-R difference (evidence "
+        "valor_alsfrsr_fast_diff); weakly identified, explore the sensitivity range: no faster "
+        "than the biomarker cascade, no slower than two years [A]",
+        assumption=True,
+        block="progression",
+        sensitivity=(28.0, 730.0),
+    ),
+    Parameter(
+        name="recovery_capacity",
+        value=0.1,
+        unit="logit units",
+        description="rho: function regained (latent logit units) when the drug suppresses all "
+        "injury; the latent score is u0 - v0 Z + rho (1 - E_n), so a patient can stabilise or "
+        "partly recover on drug and loses the gain if the drug stops (log-normal)",
+        source="assumption: real-world cohorts on tofersen report stabilisation or improvement "
+        "in a share of patients (not in the evidence file); wide prior, modest typical value [A]",
+        assumption=True,
+        variability="lognormal",
+        omega=1.0,
+        block="progression",
+        sensitivity=(0.01, 0.5),
+    ),
+    # --- respiratory course and death or permanent ventilation ---------------------------
     Parameter(
         name="svc_full_pct",
         value=100.0,
         unit="% predicted",
-        description="slow vital capacity before any functional loss",
+        description="ceiling of the slow vital capacity logistic (before respiratory involvement)",
         source="assumption: healthy % predicted is 100 by definition, spread as in healthy "
         "adults [A]",
         assumption=True,
         variability="normal",
         omega=10.0,
         block="progression",
+        sensitivity=(90.0, 110.0),
     ),
     Parameter(
-        name="svc_per_alsfrsr_point",
-        value=2.67,
-        unit="% predicted/point",
-        description="vital capacity lost per ALSFRS-R point lost",
-        source="Bali 2016 FVC/ALS-FRS decline ratios 2.4/0.9 and 11.0/3.6 (evidence "
-        "nh16_fvc_slope_*, nh16_alsfrs_slope_*) [D]",
+        name="svc_latent_onset",
+        value=3.0,
+        unit="logit units",
+        description="SVC logit at symptom onset: SVC = full x expit(w), w falls at the "
+        "patient's respiratory speed per latent unit of functional course",
+        source="assumption: about 95% of the ceiling at onset [A]",
+        assumption=True,
+        variability="normal",
+        omega=0.5,
+        block="progression",
+        sensitivity=(2.0, 4.0),
+    ),
+    Parameter(
+        name="svc_speed_a4v",
+        value=1.125,
+        unit="1",
+        description="lambda: SVC logit units lost per latent unit of functional course, A4V-like "
+        "variants (log-normal: breathing has its own pace)",
+        source=_SVC_FIT,
         assumption=False,
         variability="lognormal",
         omega=0.3,
         block="progression",
+        sensitivity=(0.3, 3.0),
+    ),
+    Parameter(
+        name="svc_speed_other",
+        value=0.6838,
+        unit="1",
+        description="lambda, other variants",
+        source=f"{_SURVIVAL_FIT}, with the hazard; range an assumption: SVC below about half "
+        "its ceiling by ALSFRS-R 10 [A]",
+        assumption=True,
+        variability="lognormal",
+        omega=0.3,
+        block="progression",
+        sensitivity=(0.55, 3.0),
     ),
     Parameter(
         name="sigma_svc",
@@ -214,59 +330,103 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         source="assumption [A]",
         assumption=True,
         block="progression",
+        sensitivity=(2.0, 10.0),
     ),
+    Parameter(
+        name="hazard_ref_per_year",
+        value=0.03076,
+        unit="1/year",
+        description="hazard of death or permanent ventilation at SVC 50% predicted, onset age "
+        "50 and frailty 1",
+        source=f"{_SURVIVAL_FIT}; range an assumption: at the usual threshold for non-invasive "
+        "ventilation, death or permanent ventilation within a year is neither rare nor certain "
+        "[A]",
+        assumption=True,
+        block="progression",
+        sensitivity=(0.03, 3.0),
+    ),
+    Parameter(
+        name="hazard_svc_per_10pct",
+        value=1.159,
+        unit="log hazard per 10 % predicted",
+        description="alpha: the log hazard rises by alpha for every 10 % predicted of SVC lost "
+        "(joint longitudinal-survival link, Rizopoulos 2012)",
+        source=_SURVIVAL_FIT,
+        assumption=True,
+        block="progression",
+        sensitivity=(0.3, 3.0),
+    ),
+    Parameter(
+        name="hazard_age_per_10y",
+        value=0.3,
+        unit="log hazard per 10 years",
+        description="log hazard per 10 years of age at onset",
+        source="assumption: age at onset is among the strongest ENCALS survival predictors "
+        "(Westeneng 2018; not in the evidence file); Bali's medians do not identify it [A]",
+        assumption=True,
+        block="progression",
+        sensitivity=(0.0, 0.7),
+    ),
+    Parameter(
+        name="hazard_frailty",
+        value=1.0,
+        unit="1",
+        description="multiplicative frailty of the hazard (log-normal)",
+        source="assumption: what the respiratory course and age leave unexplained (nutrition, "
+        "cognition, care) [A]",
+        assumption=True,
+        variability="lognormal",
+        omega=0.5,
+        block="progression",
+    ),
+    # --- strength --------------------------------------------------------------------------
     Parameter(
         name="hhd_full",
         value=1.0,
         unit="megascore",
-        description="HHD megascore (mean strength of 16 muscles relative to reference) before "
-        "any functional loss",
+        description="ceiling of the HHD megascore logistic (mean strength of 16 muscles "
+        "relative to reference)",
         source="assumption: normalised scale [A]",
         assumption=True,
         variability="lognormal",
         omega=0.25,
         block="progression",
+        sensitivity=(0.8, 1.2),
     ),
     Parameter(
-        name="hhd_exponent",
-        value=1.0,
-        unit="1",
-        description="HHD megascore = hhd_full x (F/48)^exponent",
-        source="assumption [A]",
+        name="hhd_latent_onset",
+        value=3.0,
+        unit="logit units",
+        description="HHD megascore logit at symptom onset: HHD = full x expit(h)",
+        source="assumption: about 95% of the ceiling at onset [A]",
         assumption=True,
         block="progression",
+        sensitivity=(2.0, 4.0),
+    ),
+    Parameter(
+        name="hhd_speed",
+        value=1.0,
+        unit="1",
+        description="mu: HHD logit units lost per latent unit of functional course (log-normal: "
+        "strength has its own pace, correlated with function through the shared course)",
+        source="assumption: strength follows function on average (VALOR's HHD results are gaps, "
+        "evidence valor_hhd_diff_*) [A]",
+        assumption=True,
+        variability="lognormal",
+        omega=0.3,
+        block="progression",
+        sensitivity=(0.5, 2.0),
     ),
     Parameter(
         name="sigma_hhd",
-        value=0.05,
-        unit="megascore",
-        description="HHD megascore measurement variability",
+        value=0.1,
+        unit="log SD",
+        description="HHD megascore measurement variability (relative, so a weak patient's "
+        "megascore stays positive)",
         source="assumption [A]",
         assumption=True,
         block="progression",
-    ),
-    # --- baseline NfL from the progression rate ------------------------------------------
-    Parameter(
-        name="nfl_slope_exponent",
-        value=0.527,
-        unit="1",
-        description="baseline plasma NfL ~ (in-study slope)^exponent, anchored at the "
-        "non-A4V median NfL and slope",
-        source="log(96.4/45.8)/log(ratio of median slopes A4V/other): NfL medians of fast vs "
-        "slow progressors (SCIENCE.md s.3) matched to the variant-class slope medians [D]",
-        assumption=False,
-        block="progression",
-    ),
-    Parameter(
-        name="nfl_slope_residual_omega",
-        value=0.78,
-        unit="log SD",
-        description="residual log-SD of baseline NfL given the slope (gives r about 0.55 "
-        "between log NfL and log slope)",
-        source="r 0.5-0.65 between NfL and progression rate (evidence nfl_slope_vitality, "
-        "nfl_slope_witzel) [D]",
-        assumption=False,
-        block="progression",
+        sensitivity=(0.05, 0.2),
     ),
 )
 
@@ -482,13 +642,13 @@ PARAMETERS: tuple[Parameter, ...] = (
     # --- injury and neurofilament ---------------------------------------------------------
     Parameter(
         name="gamma_injury",
-        value=0.881,
+        value=2.223,
         unit="1",
-        description="exponent of injury on SOD1 protein, I = drift(t) * P^gamma",
-        source="fitted by src/alsim/calibrate/valor.py to the VALOR ITT plasma NfL ratio of "
-        "adjusted GMRs at week 28 (evidence valor_plasma_nfl_ratio_itt); SCIENCE.md's hand fit "
-        "was 0.76 [A]",
+        description="exponent of relative toxic injury on SOD1 protein, R = P^gamma",
+        source=f"{_VALOR_FIT} to the VALOR ITT plasma NfL ratio of adjusted GMRs at week 28 "
+        "(evidence valor_plasma_nfl_ratio_itt), given the NfL exponent below [A]",
         assumption=True,
+        sensitivity=(0.5, 4.0),
     ),
     Parameter(
         name="t_half_nfl_days",
@@ -499,36 +659,36 @@ PARAMETERS: tuple[Parameter, ...] = (
         assumption=True,
         variability="lognormal",
         omega=0.3,
+        sensitivity=(5.0, 20.0),
     ),
     Parameter(
-        name="nfl_drift_per_day",
-        value=math.log(1.12) / 196,
-        unit="1/d",
-        description="log-rate of NfL rise without drug (disease progression)",
-        source="fitted to VALOR ITT placebo plasma NfL GMR 1.12 at week 28 (SCIENCE.md s.2) [A]",
+        name="nfl_activity_exponent",
+        value=0.3892,
+        unit="1",
+        description="beta: NfL = level x activity^beta, activity = s(F) v0 R the current rate of "
+        "motor-unit loss (ALSFRS-R points/month); sets how NfL differs between patients and how "
+        "it moves with the stage and the drug",
+        source=f"{_VALOR_FIT} to the VALOR ITT placebo plasma NfL GMR at week 28 (evidence "
+        "valor_plasma_nfl_gmr_itt_placebo); prior range from the NfL medians of slow vs fast "
+        "progressors (SCIENCE.md s.3). The faster-stratum placebo GMR (evidence "
+        "valor_plasma_nfl_gmr_faster_placebo) is a check this structure misses: faster entrants "
+        "start lower on the course, where s(F) changes less [A]",
         assumption=True,
-        variability="normal",
-        omega=0.75 * math.log(1.12) / 196,
+        sensitivity=(0.2, 1.0),
     ),
     Parameter(
-        name="plasma_nfl_base_other_pg_ml",
-        value=45.8,
+        name="plasma_nfl_level_pg_ml",
+        value=78.79,
         unit="pg/mL",
-        description="median baseline plasma NfL, non-A4V (slower) variants",
-        source="serum NfL median of slow progressors (SCIENCE.md s.3) [V]",
+        description="plasma NfL at an activity of 1 ALSFRS-R point/month (log-normal: NfL "
+        "differences that activity does not explain)",
+        source=f"{_VALOR_FIT}: median baseline NfL of VALOR entrants at the geometric mean of "
+        "the serum NfL medians of slow and fast progressors (SCIENCE.md s.3); its spread with "
+        "the NfL correlations (evidence nfl_slope_vitality, nfl_slope_witzel) [D]",
         assumption=False,
         variability="lognormal",
-        omega=0.5,
-    ),
-    Parameter(
-        name="plasma_nfl_base_a4v_pg_ml",
-        value=96.4,
-        unit="pg/mL",
-        description="median baseline plasma NfL, A4V-like (faster) variants",
-        source="serum NfL median of fast progressors (SCIENCE.md s.3) [V]",
-        assumption=False,
-        variability="lognormal",
-        omega=0.5,
+        omega=0.2022,
+        sensitivity=(30.0, 120.0),
     ),
     Parameter(
         name="csf_plasma_nfl_ratio",
@@ -606,6 +766,14 @@ class ParameterSet(Mapping[str, Parameter]):
             self[name]
         return ParameterSet(
             tuple(replace(p, value=float(values.get(p.name, p.value))) for p in self.parameters)
+        )
+
+    def with_omegas(self, **omegas: float) -> "ParameterSet":
+        """A copy with the between-subject SDs of the named parameters replaced."""
+        for name in omegas:
+            self[name]
+        return ParameterSet(
+            tuple(replace(p, omega=float(omegas.get(p.name, p.omega))) for p in self.parameters)
         )
 
     def with_variability(self, *, enabled: bool) -> "ParameterSet":

@@ -1,7 +1,8 @@
 """SOD1 knock-down: RNase H-driven extra decay of SOD1 mRNA, slow protein turnover, CSF readout.
 
-Normalised states (1 at baseline without drug): M = SOD1 mRNA in CNS cells, P = SOD1 protein.
-SCIENCE.md s.2.
+Normalised states (1 at baseline without drug): M = SOD1 mRNA in CNS cells, P = SOD1 protein,
+``dM/dt = k_M (1 - M (1 + S))`` and ``dP/dt = k_P (M - P)``, integrated by
+`alsim.model.system` (SCIENCE.md s.2).
 """
 
 import numpy as np
@@ -13,20 +14,18 @@ FloatArray = NDArray[np.float64]
 def knockdown(
     tissue_mg: FloatArray, s_max: FloatArray, ec50_mg: FloatArray, hill: FloatArray | float
 ) -> FloatArray:
-    """Extra relative mRNA decay S(A) = S_max A^h / (EC50^h + A^h) from tissue tofersen."""
+    """Extra relative mRNA decay S(A) = S_max A^h / (EC50^h + A^h) from tissue tofersen.
+
+    An integer Hill coefficient shared by all patients (as in the table) is raised by repeated
+    multiplication, much cheaper than a general power in the solver's inner loop."""
     ratio = np.maximum(tissue_mg, 0.0) / ec50_mg
-    powered = ratio**hill
-    return s_max * powered / (1.0 + powered)
-
-
-def mrna_rate(m: FloatArray, extra_decay: FloatArray, k_mrna_per_day: FloatArray) -> FloatArray:
-    """dM/dt = k_M (1 - M (1 + S)): constant synthesis, decay sped up by the drug."""
-    return k_mrna_per_day * (1.0 - m * (1.0 + extra_decay))
-
-
-def protein_rate(m: FloatArray, p: FloatArray, k_sod1_per_day: FloatArray) -> FloatArray:
-    """dP/dt = k_P (M - P): protein made from mRNA, lost at its own (slow) rate."""
-    return k_sod1_per_day * (m - p)
+    if isinstance(hill, float) and hill.is_integer() and 1 <= hill <= 4:
+        powered = ratio.copy()
+        for _ in range(int(hill) - 1):
+            powered *= ratio
+    else:
+        powered = ratio**hill
+    return s_max - s_max / (1.0 + powered)
 
 
 def csf_sod1_ng_ml(p: FloatArray, f_cns: FloatArray, base_ng_ml: FloatArray) -> FloatArray:

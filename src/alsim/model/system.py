@@ -1,11 +1,13 @@
 """The whole mechanistic model: state layout, right-hand side, and its two solvers.
 
 `solve` is the production solver: vectorised over a batch of patients, PK propagated exactly,
-the PD states (mRNA, SOD1 protein, NfL, and the disease-progression effect compartment E with its
-integral Z, see `alsim.model.progression`) by classical Runge-Kutta 4 on a grid refined in tiers
-after each dose. E and Z feed nothing back, so the other states are the same with or without them.
-`solve_reference` integrates the full ODE one patient at a time with LSODA; it exists to check
-`solve` and to serve as the benchmark baseline.
+the PD states by classical Runge-Kutta 4 on a grid refined in tiers after each dose. The PD state
+is one array (state, patient), rows in `PD_STATE_NAMES` order: SOD1 mRNA, SOD1 protein, NfL, the
+transit chain E_1..E_n of the drug's effect on function and its integral Z (the effective disease
+time, `alsim.model.progression`). NfL depends on the functional course (disease activity), so the
+chain is integrated for every design. `_derivatives` is the one right-hand side, used by both
+solvers. `solve_reference` integrates the full ODE one patient at a time with LSODA; it exists to
+check `solve` and to serve as the benchmark baseline.
 """
 
 import itertools
@@ -17,8 +19,6 @@ from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
 
 from alsim.errors import AlsimError
-from alsim.model.nfl import injury_from_relative, nfl_rate
-from alsim.model.parameters import DEFAULT_PARAMETERS
 from alsim.model.pk import (
     PkRates,
     PkState,
@@ -28,14 +28,32 @@ from alsim.model.pk import (
     pk_rates,
     pk_step,
 )
-from alsim.model.progression import effect_rate
-from alsim.model.sod1 import csf_sod1_ng_ml, knockdown, mrna_rate, protein_rate
+from alsim.model.progression import log_stage
+from alsim.model.sod1 import csf_sod1_ng_ml, knockdown
 
 FloatArray = NDArray[np.float64]
 IndividualParameters = Mapping[str, FloatArray]
 
 STATE_NAMES = ("csf_mg", "tissue_mg", "plasma_mg", "eliminated_mg", "mrna", "sod1_protein", "nfl")
 PROGRESSION_STATE_NAMES = ("effect", "effect_time_days")
+# Per-patient values of the disease course that the solver needs besides the parameter table:
+# the latent score at Day 1 (u0) and the untreated latent speed (v0, per day).
+COURSE_PARAMETERS = ("latent_baseline", "latent_speed_per_day")
+_PD_PARAMETERS = (
+    "t_half_mrna_days",
+    "t_half_sod1_days",
+    "t_half_nfl_days",
+    "s_max",
+    "ec50_tissue_mg",
+    "hill",
+    "gamma_injury",
+    "function_potency",
+    "mtt_effect_days",
+    "n_transit_effect",
+    "recovery_capacity",
+    "nfl_activity_exponent",
+    *COURSE_PARAMETERS,
+)
 
 DEFAULT_MAX_STEP_DAYS = 0.2
 # (days since the last dose, step) tiers: the drug reaches tissue within hours and the Hill
@@ -94,8 +112,25 @@ class _PdRates:
     ec50: FloatArray
     hill: FloatArray | float
     gamma: FloatArray | float
-    drift: FloatArray
-    k_effect: FloatArray
+    potency: FloatArray | float
+    k_transit: FloatArray | float
+    n_transit: int
+    recovery: FloatArray
+    nfl_exponent: FloatArray | float
+    u_full_recovery: FloatArray
+    speed: FloatArray
+    log_stage0: FloatArray
+
+    @property
+    def n_states(self) -> int:
+        """mRNA, protein, NfL, the transit chain and Z."""
+        return 4 + self.n_transit
+
+
+def pd_state_names(n_transit: int) -> tuple[str, ...]:
+    """Rows of the PD state array for a chain of `n_transit` compartments."""
+    chain = tuple(f"effect_{j + 1}" for j in range(n_transit))
+    return ("mrna", "sod1_protein", "nfl", *chain, "effect_time_days")
 
 
 def _shared_if_uniform(values: FloatArray) -> FloatArray | float:
@@ -104,8 +139,28 @@ def _shared_if_uniform(values: FloatArray) -> FloatArray | float:
     return float(flat.flat[0]) if flat.size and np.all(flat == flat.flat[0]) else flat
 
 
+def _n_transit(values: FloatArray) -> int:
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    n = round(float(flat[0])) if flat.size else 1
+    if n < 1 or np.any(flat != flat[0]) or abs(flat[0] - n) > 1e-12:
+        raise AlsimError(
+            "n_transit_effect must be one integer >= 1 shared by all patients, "
+            f"got {np.unique(flat)[:5].tolist()}"
+        )
+    return n
+
+
 def _pd_rates(individual: IndividualParameters) -> _PdRates:
+    missing = [name for name in _PD_PARAMETERS if name not in individual]
+    if missing:
+        raise AlsimError(
+            f"individual parameters lack {', '.join(missing)}: draw patients with "
+            "alsim.population.sample_population (the course adds latent_baseline and "
+            "latent_speed_per_day to the parameter table's values)"
+        )
     ln2 = np.log(2.0)
+    n_transit = _n_transit(individual["n_transit_effect"])
+    u0 = np.asarray(individual["latent_baseline"], dtype=np.float64)
     return _PdRates(
         k_mrna=ln2 / individual["t_half_mrna_days"],
         k_sod1=ln2 / individual["t_half_sod1_days"],
@@ -114,31 +169,67 @@ def _pd_rates(individual: IndividualParameters) -> _PdRates:
         ec50=individual["ec50_tissue_mg"],
         hill=_shared_if_uniform(individual["hill"]),
         gamma=_shared_if_uniform(individual["gamma_injury"]),
-        drift=individual["nfl_drift_per_day"],
-        k_effect=ln2
-        / np.asarray(
-            individual.get("t_half_effect_days", DEFAULT_PARAMETERS.value("t_half_effect_days")),
-            dtype=np.float64,
+        potency=_shared_if_uniform(
+            individual["function_potency"] * individual["nfl_activity_exponent"]
         ),
+        k_transit=_shared_if_uniform(n_transit / individual["mtt_effect_days"]),
+        n_transit=n_transit,
+        recovery=individual["recovery_capacity"],
+        nfl_exponent=_shared_if_uniform(individual["nfl_activity_exponent"]),
+        u_full_recovery=u0 + individual["recovery_capacity"],
+        speed=individual["latent_speed_per_day"],
+        log_stage0=log_stage(u0),
     )
 
 
-PdState = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
+def _knockdown(tissue_mg: FloatArray, r: _PdRates) -> FloatArray:
+    return knockdown(tissue_mg, r.s_max, r.ec50, r.hill)
 
 
-def _derivatives(t_days: float, tissue_mg: FloatArray, y: PdState, r: _PdRates) -> PdState:
-    """d/dt of the PD state (mRNA, SOD1 protein, NfL, effect E, effect time Z) given the tissue
-    drug amount. Relative injury P^gamma drives both NfL and the effect compartment."""
-    m, p, n, e, _z = y
-    extra = knockdown(tissue_mg, r.s_max, r.ec50, r.hill)
-    relative_injury = np.maximum(p, 0.0) ** r.gamma
-    return (
-        mrna_rate(m, extra, r.k_mrna),
-        protein_rate(m, p, r.k_sod1),
-        nfl_rate(n, injury_from_relative(relative_injury, t_days, r.drift, r.k_nfl), r.k_nfl),
-        effect_rate(e, relative_injury, r.k_effect),
-        e,
-    )
+def _derivatives(extra_decay: FloatArray, y: FloatArray, r: _PdRates, out: FloatArray) -> None:
+    """Write d/dt of the PD state `y` (state, patient) into `out`, given the drug's extra mRNA
+    decay S(A) (`_knockdown` of the tissue amount). In equations (SCIENCE.md s.2,
+    `alsim.model.sod1`, `alsim.model.nfl`, `alsim.model.progression`):
+
+        dM/dt   = k_M (1 - M (1 + S))
+        dP/dt   = k_P (M - P)
+        R       = P^gamma                        relative toxic injury
+        u       = u0 - v0 Z + rho (1 - E_n)      latent functional score
+        dN/dt   = k_N ((s(u)/s(u0) R)^beta - N)  NfL follows disease activity s(F) v0 R
+        dE_1/dt = k_tr ((R^beta)^kappa - E_1),  dE_j/dt = k_tr (E_{j-1} - E_j)
+        dZ/dt   = E_n
+
+    Written with ufunc `out=` arguments: it is the solver's inner loop."""
+    m, p, n, effect, z = y[0], y[1], y[2], y[-2], y[-1]
+    np.multiply(m, extra_decay + 1.0, out=out[0])
+    np.subtract(1.0, out[0], out=out[0])
+    out[0] *= r.k_mrna
+    np.subtract(m, p, out=out[1])
+    out[1] *= r.k_sod1
+    log_injury = np.log(p)
+    log_injury *= r.gamma
+    u = r.u_full_recovery - r.speed * z
+    u -= r.recovery * effect
+    activity = log_stage(u)
+    activity -= r.log_stage0
+    activity += log_injury
+    activity *= r.nfl_exponent
+    np.exp(activity, out=activity)
+    np.subtract(activity, n, out=out[2])
+    out[2] *= r.k_nfl
+    drive = r.potency * log_injury
+    np.exp(drive, out=drive)
+    np.subtract(drive, y[3], out=out[3])
+    np.subtract(y[3:-2], y[4:-1], out=out[4:-1])
+    out[3:-1] *= r.k_transit
+    out[-1] = effect
+
+
+def _initial_state(n_patients: int, n_transit: int) -> FloatArray:
+    """Every PD state at its no-drug baseline: 1, except Z = 0."""
+    y = np.ones((4 + n_transit, n_patients))
+    y[-1] = 0.0
+    return y
 
 
 def _time_grid(
@@ -179,7 +270,9 @@ def solve(
 ) -> Trajectories:
     """Integrate a batch of patients from baseline (t = 0, first dose) to the last output time.
 
-    Every state starts at its no-drug baseline (M = P = N = 1, no drug on board).
+    Every state starts at its no-drug baseline (M = P = N = E_j = 1, Z = 0, no drug on board).
+    `individual` holds the parameter table's values and the course's `COURSE_PARAMETERS`, each
+    shaped (patient,).
     Output at `t_out_days` is taken after any dose given at that same time's pre-dose state:
     a value at a dose time is the trough (pre-dose) value, as sampled in the trials.
     """
@@ -194,13 +287,14 @@ def solve(
 
     zeros = np.zeros(n_patients)
     state = PkState(csf_mg=zeros.copy(), tissue_mg=zeros.copy(), plasma_mg=zeros.copy())
-    ones = np.ones(n_patients)
-    y: PdState = (ones, ones.copy(), ones.copy(), ones.copy(), np.zeros(n_patients))
+    y = _initial_state(n_patients, pd.n_transit)
+    stepper = _Rk4(y.shape, _knockdown(state.tissue_mg, pd))
 
     out = {
         name: np.empty((n_patients, t_out_days.size))
-        for name in (*STATE_NAMES, *PROGRESSION_STATE_NAMES)
+        for name in ("csf_mg", "tissue_mg", "plasma_mg")
     }
+    pd_out = np.empty((y.shape[0], n_patients, t_out_days.size))
     out_index = 0
     dose_index = 0
     n_doses = doses.t_days.size
@@ -212,11 +306,7 @@ def solve(
             out["csf_mg"][:, out_index] = state.csf_mg
             out["tissue_mg"][:, out_index] = state.tissue_mg
             out["plasma_mg"][:, out_index] = state.plasma_mg
-            out["mrna"][:, out_index] = y[0]
-            out["sod1_protein"][:, out_index] = y[1]
-            out["nfl"][:, out_index] = y[2]
-            out["effect"][:, out_index] = y[3]
-            out["effect_time_days"][:, out_index] = y[4]
+            pd_out[:, :, out_index] = y
             out_index += 1
 
     for i in range(grid.size):
@@ -237,11 +327,7 @@ def solve(
             steps[key] = (pk_step(pk, h / 2.0), pk_step(pk, h))
         mid = apply_pk_step(state, steps[key][0])
         end = apply_pk_step(state, steps[key][1])
-        k1 = _derivatives(t, state.tissue_mg, y, pd)
-        k2 = _derivatives(t + h / 2, mid.tissue_mg, _advance(y, k1, h / 2), pd)
-        k3 = _derivatives(t + h / 2, mid.tissue_mg, _advance(y, k2, h / 2), pd)
-        k4 = _derivatives(t + h, end.tissue_mg, _advance(y, k3, h), pd)
-        y = _advance(y, _rk4_slope(k1, k2, k3, k4), h)
+        y = stepper.step(y, h, mid.tissue_mg, end.tissue_mg, pd)
         state = end
     record(float(grid[-1]))
 
@@ -250,38 +336,64 @@ def solve(
         csf_mg=out["csf_mg"],
         tissue_mg=out["tissue_mg"],
         plasma_mg=out["plasma_mg"],
-        mrna=out["mrna"],
-        sod1_protein=out["sod1_protein"],
-        nfl=out["nfl"],
-        effect=out["effect"],
-        effect_time_days=out["effect_time_days"],
+        mrna=pd_out[0],
+        sod1_protein=pd_out[1],
+        nfl=pd_out[2],
+        effect=pd_out[-2],
+        effect_time_days=pd_out[-1],
     )
 
 
-def _advance(y: PdState, slope: PdState, dt: float) -> PdState:
-    return (
-        y[0] + dt * slope[0],
-        y[1] + dt * slope[1],
-        y[2] + dt * slope[2],
-        y[3] + dt * slope[3],
-        y[4] + dt * slope[4],
-    )
+class _Rk4:
+    """Classical Runge-Kutta 4 on the stacked PD state, with its work arrays allocated once.
 
+    The knock-down S(A) needs only the tissue drug at the middle and end of each step: the end's
+    is the next step's start (a dose enters CSF, not tissue), so it is kept."""
 
-def _rk4_slope(k1: PdState, k2: PdState, k3: PdState, k4: PdState) -> PdState:
-    def weighted(i: int) -> FloatArray:
-        out: FloatArray = (k1[i] + 2.0 * (k2[i] + k3[i]) + k4[i]) / 6.0
+    def __init__(self, shape: tuple[int, ...], extra_at_start: FloatArray) -> None:
+        self.k = [np.empty(shape) for _ in range(4)]
+        self.trial = np.empty(shape)
+        self.extra = extra_at_start
+
+    def step(
+        self,
+        y: FloatArray,
+        h: float,
+        tissue_mid_mg: FloatArray,
+        tissue_end_mg: FloatArray,
+        rates: _PdRates,
+    ) -> FloatArray:
+        """y one step of length `h` later."""
+        k1, k2, k3, k4 = self.k
+        trial = self.trial
+        extra_mid = _knockdown(tissue_mid_mg, rates)
+        extra_end = _knockdown(tissue_end_mg, rates)
+        _derivatives(self.extra, y, rates, k1)
+        np.multiply(k1, h / 2.0, out=trial)
+        trial += y
+        _derivatives(extra_mid, trial, rates, k2)
+        np.multiply(k2, h / 2.0, out=trial)
+        trial += y
+        _derivatives(extra_mid, trial, rates, k3)
+        np.multiply(k3, h, out=trial)
+        trial += y
+        _derivatives(extra_end, trial, rates, k4)
+        self.extra = extra_end
+        k2 += k3
+        k2 *= 2.0
+        k2 += k1
+        k2 += k4
+        k2 *= h / 6.0
+        out: FloatArray = y + k2
         return out
 
-    return (weighted(0), weighted(1), weighted(2), weighted(3), weighted(4))
 
-
-def _full_rhs(t: float, y: FloatArray, pk: PkRates, pd: _PdRates) -> FloatArray:
-    csf, tissue, plasma, _eliminated, m, p, n, e, _z = y
+def _full_rhs(_t: float, y: FloatArray, pk: PkRates, pd: _PdRates) -> FloatArray:
     one = np.ones(1)
-    d_pk = pk_derivatives(csf * one, tissue * one, plasma * one, pk)
-    d_pd = _derivatives(t, tissue * one, (m * one, p * one, n * one, e * one, one), pd)
-    return np.concatenate([*d_pk, *d_pd])
+    d_pk = pk_derivatives(y[0] * one, y[1] * one, y[2] * one, pk)
+    d_pd = np.empty((pd.n_states, 1))
+    _derivatives(_knockdown(y[1] * one, pd), y[4:, None], pd, d_pd)
+    return np.concatenate([*d_pk, d_pd[:, 0]])
 
 
 def solve_reference(
@@ -303,12 +415,14 @@ def solve_reference(
     t_out_days = np.asarray(t_out_days, dtype=np.float64)
     dose_at = dict(zip(map(float, dose_t_days), map(float, dose_mg), strict=True))
     breaks = sorted({0.0, *dose_at, float(t_out_days.max())})
-    names = (*STATE_NAMES, *PROGRESSION_STATE_NAMES)
+    names = STATE_NAMES[:4] + pd_state_names(pd.n_transit)
     out = np.empty((len(names), t_out_days.size))
-    y = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0])
+    y = np.concatenate([np.zeros(4), _initial_state(1, pd.n_transit)[:, 0]])
+    bolus = np.zeros_like(y)
     for start, stop in itertools.pairwise(breaks):
         out[:, t_out_days == start] = y[:, None]
-        y = y + np.array([dose_at.get(start, 0.0), 0, 0, 0, 0, 0, 0, 0, 0])
+        bolus[0] = dose_at.get(start, 0.0)
+        y = y + bolus
         inside = (t_out_days > start) & (t_out_days < stop)
         t_eval = np.append(t_out_days[inside], stop)
         sol = solve_ivp(
@@ -326,7 +440,9 @@ def solve_reference(
         out[:, inside] = sol.y[:, :-1]
         y = sol.y[:, -1]
     out[:, t_out_days == breaks[-1]] = y[:, None]
-    return dict(zip(names, out, strict=True))
+    states = dict(zip(names, out, strict=True))
+    states["effect"] = states[f"effect_{pd.n_transit}"]
+    return states
 
 
 def measured_csf_sod1_ng_ml(

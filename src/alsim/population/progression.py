@@ -1,17 +1,23 @@
-"""Disease course of virtual SOD1-ALS patients, generated so correlations arise by construction.
+"""Disease course of virtual SOD1-ALS patients, generated as patients reach a screening visit.
 
-Recipe (SCIENCE.md s.3): variant class -> pre-study slope dFS (log-normal by class) -> months since
-onset (when about `entry_loss_points` have been lost) -> baseline ALSFRS-R = 48 - dFS x months ->
-in-study slope, partly predicted by dFS -> baseline plasma NfL from the slope -> vital capacity and
-strength from the same functional loss -> an Exp(1) draw that fixes the time of death or permanent
-ventilation along the patient's own hazard.
+Recipe (SCIENCE.md s.3), per candidate: variant class -> age at onset -> pre-study slope dFS
+(log-normal by class) -> months from onset to the screening visit (log-normal, shorter for faster
+disease) -> baseline ALSFRS-R = 48 - dFS x months -> in-study slope, partly predicted by dFS ->
+breathing and strength at screening from their own paces over the same course -> survival to
+the screening visit. A candidate who would have died before it (or lost every point) never
+presents: it is redrawn with the same variant class, so `a4v_fraction` is the A4V share of the
+patients who present for screening. The pre-study course runs on the latent logistic from
+symptom onset (ALSFRS-R `alsfrsr_at_onset`) to the baseline score at an even latent speed; from
+screening on the patient's own in-study speed takes over (`alsim.model.progression`).
 
 Candidates are drawn in vectorised batches and sorted into strata by a rule (for VALOR: faster vs
-slower progression), after an eligibility check, until every stratum is filled.
+slower progression), after an eligibility check, until every stratum is filled. The natural
+history (Bali 2016/2017) is the same population before any eligibility check.
 """
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,22 +28,34 @@ from alsim.model.progression import (
     ALSFRSR_MAX,
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
+    hazard_log_offset,
     latent_from_score,
-    logistic_time_scale_days,
-    svc_pct,
+    logistic_measure,
+    points_per_latent_unit,
+    untreated_event_days,
+    untreated_hazard_integral,
 )
-from alsim.population.sampling import sample_parameter_block
+from alsim.population.blocks import sample_parameter_block
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+AnyArray = NDArray[Any]
 
 MAX_CANDIDATE_ROUNDS = 200
+MAX_REDRAW_ROUNDS = 500
+# A candidate must still have at least this ALSFRS-R total at screening.
+MIN_SCORE_AT_SCREENING = 1.0
 # Parameters the course sampler turns into covariates; the rest of the progression block is kept
 # per patient as individual model parameters.
 _COURSE_ONLY = (
     "prestudy_slope_a4v_per_month",
     "prestudy_slope_other_per_month",
-    "entry_loss_points",
+    "months_onset_to_entry",
+    "entry_delay_elasticity",
+    "in_study_slope_factor",
+    "in_study_slope_elasticity",
+    "svc_speed_a4v",
+    "svc_speed_other",
 )
 
 
@@ -56,38 +74,28 @@ class FasterProgressionRule:
         return np.asarray(faster)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Eligibility:
-    """Entry criteria applied to candidates (baseline ALSFRS-R and slow vital capacity)."""
-
-    min_alsfrsr: float = 0.0
-    max_alsfrsr: float = ALSFRSR_MAX
-    min_svc_pct: float = 0.0
-
-    def check(self, alsfrsr: FloatArray, svc: FloatArray) -> BoolArray:
-        return np.asarray(
-            (alsfrsr >= self.min_alsfrsr)
-            & (alsfrsr <= self.max_alsfrsr)
-            & (svc >= self.min_svc_pct)
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class DiseaseCourse:
-    """Covariates of the disease course, each shaped (patient,), and the progression parameters.
+    """Covariates of the disease course at the screening visit, each shaped (patient,), and the
+    patients' progression parameters.
 
     `alsfrsr_baseline` is the true (latent, continuous) score at Day 1; `slope_per_month` the
-    true local rate of decline at Day 1 without drug; `event_threshold` an Exp(1) draw: death or
-    permanent ventilation happens when the cumulative hazard reaches it.
+    true local rate of decline at Day 1 without drug; `latent_speed_per_day` the same on the logit
+    scale (v0); `svc_latent_baseline` and `hhd_latent_baseline` the logits of breathing and
+    strength at Day 1; `event_threshold` an Exp(1) draw: death or permanent ventilation happens
+    when the cumulative hazard from Day 1 reaches it.
     """
 
     a4v: BoolArray
     faster: BoolArray
+    onset_age_years: FloatArray
     prestudy_slope_per_month: FloatArray
     months_since_onset: FloatArray
     alsfrsr_baseline: FloatArray
     slope_per_month: FloatArray
-    plasma_nfl_base_pg_ml: FloatArray
+    latent_speed_per_day: FloatArray
+    svc_latent_baseline: FloatArray
+    hhd_latent_baseline: FloatArray
     event_threshold: FloatArray
     parameters: dict[str, FloatArray]
 
@@ -101,86 +109,165 @@ class DiseaseCourse:
         return latent_from_score(self.alsfrsr_baseline)
 
     @property
-    def time_scale_days(self) -> FloatArray:
-        """dx: days per logit unit of the patient's logistic course without drug."""
-        return logistic_time_scale_days(
-            self.alsfrsr_baseline, self.slope_per_month / DAYS_PER_MONTH
+    def age_years(self) -> FloatArray:
+        """Age at the screening visit (Day 1)."""
+        out: FloatArray = self.onset_age_years + self.months_since_onset / 12.0
+        return out
+
+    @property
+    def svc_baseline_pct(self) -> FloatArray:
+        """True slow vital capacity at Day 1."""
+        return logistic_measure(self.parameters["svc_full_pct"], self.svc_latent_baseline)
+
+    @property
+    def hazard_log_offset_per_day(self) -> FloatArray:
+        """The constant part of each patient's log hazard (reference, age, frailty)."""
+        p = self.parameters
+        return hazard_log_offset(
+            p["hazard_ref_per_year"],
+            p["hazard_age_per_10y"],
+            self.onset_age_years,
+            p["hazard_frailty"],
         )
 
-    def take(self, index: NDArray[np.int64]) -> "DiseaseCourse":
-        """The patients at `index`, in that order."""
-        return DiseaseCourse(
-            a4v=self.a4v[index],
-            faster=self.faster[index],
-            prestudy_slope_per_month=self.prestudy_slope_per_month[index],
-            months_since_onset=self.months_since_onset[index],
-            alsfrsr_baseline=self.alsfrsr_baseline[index],
-            slope_per_month=self.slope_per_month[index],
-            plasma_nfl_base_pg_ml=self.plasma_nfl_base_pg_ml[index],
-            event_threshold=self.event_threshold[index],
-            parameters={k: v[index] for k, v in self.parameters.items()},
-        )
+    def take(self, index: NDArray[np.int64] | BoolArray) -> "DiseaseCourse":
+        """The patients at `index` (integer positions or a mask), in that order."""
+        return _map_arrays(self, lambda values: values[index])
+
+    def put(self, where: BoolArray, other: "DiseaseCourse") -> "DiseaseCourse":
+        """A copy with the patients at mask `where` replaced by `other`'s, in order."""
+
+        def merged(mine: FloatArray, theirs: FloatArray) -> FloatArray:
+            out = mine.copy()
+            out[where] = theirs
+            return out
+
+        return _zip_arrays(self, other, merged)
+
+
+def _map_arrays(course: DiseaseCourse, f: Callable[[AnyArray], AnyArray]) -> DiseaseCourse:
+    values = {k.name: f(getattr(course, k.name)) for k in fields(course) if k.name != "parameters"}
+    params = {k: f(v) for k, v in course.parameters.items()}
+    return DiseaseCourse(**values, parameters=params)
+
+
+def _zip_arrays(
+    a: DiseaseCourse, b: DiseaseCourse, f: Callable[[AnyArray, AnyArray], AnyArray]
+) -> DiseaseCourse:
+    values = {
+        k.name: f(getattr(a, k.name), getattr(b, k.name))
+        for k in fields(a)
+        if k.name != "parameters"
+    }
+    params = {k: f(v, b.parameters[k]) for k, v in a.parameters.items()}
+    return DiseaseCourse(**values, parameters=params)
+
+
+def _by_class(
+    a4v: BoolArray, values: Mapping[str, FloatArray], a4v_name: str, other: str
+) -> FloatArray:
+    out: FloatArray = np.where(a4v, values[a4v_name], values[other])
+    return out
+
+
+def draw_courses(
+    parameters: ParameterSet, a4v: BoolArray, rng: np.random.Generator
+) -> tuple[DiseaseCourse, BoolArray]:
+    """One course per entry of `a4v`, and whether the patient presents for screening (alive, with
+    at least `MIN_SCORE_AT_SCREENING` points left). With the same generator state, different
+    parameter values reuse the same random numbers (common random numbers for fitting)."""
+    n = a4v.size
+    values = sample_parameter_block(parameters, "progression", n, rng)
+    threshold = np.asarray(rng.exponential(1.0, n), dtype=np.float64)
+    median_a4v = parameters.value("prestudy_slope_a4v_per_month")
+    median_other = parameters.value("prestudy_slope_other_per_month")
+    class_median = np.where(a4v, median_a4v, median_other)
+    prestudy = _by_class(
+        a4v, values, "prestudy_slope_a4v_per_month", "prestudy_slope_other_per_month"
+    )
+    months = values["months_onset_to_entry"] * (prestudy / median_other) ** (
+        -values["entry_delay_elasticity"]
+    )
+    score = ALSFRSR_MAX - prestudy * months
+    at_onset = values["alsfrsr_at_onset"]
+    presents = (score >= MIN_SCORE_AT_SCREENING) & (score < at_onset)
+    score = np.clip(score, MIN_SCORE_AT_SCREENING, at_onset - 1e-6)
+    latent_lost = latent_from_score(at_onset) - latent_from_score(score)
+    days = months * DAYS_PER_MONTH
+    in_study = (
+        values["in_study_slope_factor"]
+        * class_median
+        * (prestudy / class_median) ** values["in_study_slope_elasticity"]
+    )
+    respiratory = _by_class(a4v, values, "svc_speed_a4v", "svc_speed_other")
+    params = {k: v for k, v in values.items() if k not in _COURSE_ONLY}
+    params["svc_speed"] = respiratory
+    course = DiseaseCourse(
+        a4v=a4v,
+        faster=np.zeros(n, dtype=bool),
+        onset_age_years=values["onset_age_years"],
+        prestudy_slope_per_month=prestudy,
+        months_since_onset=months,
+        alsfrsr_baseline=score,
+        slope_per_month=in_study,
+        latent_speed_per_day=in_study / (points_per_latent_unit(score) * DAYS_PER_MONTH),
+        svc_latent_baseline=values["svc_latent_onset"] - respiratory * latent_lost,
+        hhd_latent_baseline=values["hhd_latent_onset"] - params["hhd_speed"] * latent_lost,
+        event_threshold=threshold,
+        parameters=params,
+    )
+    # cumulative hazard from onset to screening: the SVC logit falls evenly over that time
+    pre_hazard = untreated_hazard_integral(
+        values["svc_latent_onset"],
+        course.svc_latent_baseline,
+        params["svc_full_pct"],
+        course.hazard_log_offset_per_day,
+        params["hazard_svc_per_10pct"],
+    ) / (respiratory * latent_lost / days)
+    alive = presents & (threshold > pre_hazard)
+    return replace(course, event_threshold=np.where(alive, threshold - pre_hazard, 1.0)), alive
 
 
 def sample_candidates(
     parameters: ParameterSet, n: int, a4v_fraction: float, rng: np.random.Generator
 ) -> DiseaseCourse:
-    """`n` candidate patients from the natural-history population (no selection)."""
-    a4v = rng.random(n) < a4v_fraction
-    values = sample_parameter_block(parameters, "progression", n, rng)
-    z_slope = rng.standard_normal(n)
-    z_nfl = rng.standard_normal(n)
-    threshold = rng.exponential(1.0, n)
-
-    median_slope = np.where(
-        a4v,
-        parameters.value("prestudy_slope_a4v_per_month"),
-        parameters.value("prestudy_slope_other_per_month"),
-    )
-    omega_slope = np.where(
-        a4v,
-        parameters["prestudy_slope_a4v_per_month"].omega,
-        parameters["prestudy_slope_other_per_month"].omega,
-    )
-    prestudy = np.where(
-        a4v, values["prestudy_slope_a4v_per_month"], values["prestudy_slope_other_per_month"]
-    )
-    months = values["entry_loss_points"] / prestudy
-    alsfrsr = ALSFRSR_MAX - prestudy * months
-    # in-study slope: same marginal law as dFS, log-scale correlation `slope_persistence`
-    rho = values["slope_persistence"]
-    log_ratio = np.log(prestudy / median_slope)
-    slope = (
-        values["in_study_slope_factor"]
-        * median_slope
-        * np.exp(rho * log_ratio + np.sqrt(1.0 - rho**2) * omega_slope * z_slope)
-    )
-    anchor = parameters.value("prestudy_slope_other_per_month")
-    nfl = parameters.value("plasma_nfl_base_other_pg_ml") * np.exp(
-        values["nfl_slope_exponent"] * np.log(slope / anchor)
-        + values["nfl_slope_residual_omega"] * z_nfl
-    )
-    kept = {k: v for k, v in values.items() if k not in _COURSE_ONLY}
-    return DiseaseCourse(
-        a4v=a4v,
-        faster=np.zeros(n, dtype=bool),
-        prestudy_slope_per_month=prestudy,
-        months_since_onset=months,
-        alsfrsr_baseline=alsfrsr,
-        slope_per_month=slope,
-        plasma_nfl_base_pg_ml=nfl,
-        event_threshold=np.asarray(threshold, dtype=np.float64),
-        parameters=kept,
+    """`n` patients presenting for screening, before any eligibility check: `a4v_fraction` of
+    them (in expectation) A4V-like. Those who would not present are redrawn within their class."""
+    a4v = np.asarray(rng.random(n) < a4v_fraction)
+    course, ok = draw_courses(parameters, a4v, rng)
+    for _ in range(MAX_REDRAW_ROUNDS):
+        if ok.all():
+            return course
+        redo, redo_ok = draw_courses(parameters, a4v[~ok], rng)
+        course = course.put(~ok, redo)
+        ok = ok.copy()
+        ok[~ok] = redo_ok
+    raise AlsimError(
+        f"fewer than all candidates reached screening alive after {MAX_REDRAW_ROUNDS} rounds: "
+        "the course parameters leave (almost) no patient alive at screening; check "
+        "months_onset_to_entry and the hazard parameters"
     )
 
 
-def baseline_svc_pct(course: DiseaseCourse) -> FloatArray:
-    """True slow vital capacity at Day 1."""
-    return svc_pct(
-        course.alsfrsr_baseline,
-        course.parameters["svc_full_pct"],
-        course.parameters["svc_per_alsfrsr_point"],
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Eligibility:
+    """Entry criteria applied to candidates at screening (ALSFRS-R, slow vital capacity, age)."""
+
+    min_alsfrsr: float = 0.0
+    max_alsfrsr: float = ALSFRSR_MAX
+    min_svc_pct: float = 0.0
+    min_age_years: float = 0.0
+    max_age_years: float = 200.0
+
+    def check(self, course: DiseaseCourse) -> BoolArray:
+        age = course.age_years
+        return np.asarray(
+            (course.alsfrsr_baseline >= self.min_alsfrsr)
+            & (course.alsfrsr_baseline <= self.max_alsfrsr)
+            & (course.svc_baseline_pct >= self.min_svc_pct)
+            & (age >= self.min_age_years)
+            & (age <= self.max_age_years)
+        )
 
 
 def sample_stratified_courses(
@@ -209,7 +296,7 @@ def sample_stratified_courses(
         if not needed.any():
             break
         batch = sample_candidates(parameters, max(64, 4 * total), a4v_fraction, rng)
-        ok = eligibility.check(batch.alsfrsr_baseline, baseline_svc_pct(batch))
+        ok = eligibility.check(batch)
         if rule is None:
             labels = np.zeros(batch.n_patients, dtype=np.int64)
             faster = np.zeros(batch.n_patients, dtype=bool)
@@ -233,41 +320,53 @@ def sample_stratified_courses(
 def concatenate_courses(courses: Sequence[DiseaseCourse]) -> DiseaseCourse:
     """Patients of several courses, one after the other."""
     first = courses[0]
-    names = list(first.parameters)
-    return DiseaseCourse(
-        a4v=np.concatenate([c.a4v for c in courses]),
-        faster=np.concatenate([c.faster for c in courses]),
-        prestudy_slope_per_month=np.concatenate([c.prestudy_slope_per_month for c in courses]),
-        months_since_onset=np.concatenate([c.months_since_onset for c in courses]),
-        alsfrsr_baseline=np.concatenate([c.alsfrsr_baseline for c in courses]),
-        slope_per_month=np.concatenate([c.slope_per_month for c in courses]),
-        plasma_nfl_base_pg_ml=np.concatenate([c.plasma_nfl_base_pg_ml for c in courses]),
-        event_threshold=np.concatenate([c.event_threshold for c in courses]),
-        parameters={k: np.concatenate([c.parameters[k] for c in courses]) for k in names},
-    )
-
-
-def stack_courses(courses: Sequence[DiseaseCourse]) -> Mapping[str, FloatArray]:
-    """Covariates of one course per replicate, stacked to (replicate, patient)."""
-    return {
-        "a4v": np.stack([c.a4v for c in courses]),
-        "faster": np.stack([c.faster for c in courses]),
-        "prestudy_slope_per_month": np.stack([c.prestudy_slope_per_month for c in courses]),
-        "months_since_onset": np.stack([c.months_since_onset for c in courses]),
-        "alsfrsr_baseline": np.stack([c.alsfrsr_baseline for c in courses]),
-        "slope_per_month": np.stack([c.slope_per_month for c in courses]),
-        "plasma_nfl_base_pg_ml": np.stack([c.plasma_nfl_base_pg_ml for c in courses]),
-        "event_threshold": np.stack([c.event_threshold for c in courses]),
+    values = {
+        k.name: np.concatenate([getattr(c, k.name) for c in courses])
+        for k in fields(first)
+        if k.name != "parameters"
     }
+    params = {k: np.concatenate([c.parameters[k] for c in courses]) for k in first.parameters}
+    return DiseaseCourse(**values, parameters=params)
 
 
-def survival_from_onset_years(
-    course: DiseaseCourse, hazard_mid_per_year: float, exponent: float
-) -> FloatArray:
-    """Time from symptom onset to death or permanent ventilation without drug, in years."""
-    u0 = course.latent_baseline
-    dx = course.time_scale_days
-    h_entry = hazard_mid_per_year / DAYS_PER_YEAR * np.exp(-exponent * u0)
-    after = dx / exponent * np.log1p(course.event_threshold * exponent / (h_entry * dx))
+COVARIATES = (
+    "a4v",
+    "faster",
+    "onset_age_years",
+    "prestudy_slope_per_month",
+    "months_since_onset",
+    "alsfrsr_baseline",
+    "slope_per_month",
+    "event_threshold",
+)
+
+
+def stack_courses(courses: Sequence[DiseaseCourse]) -> dict[str, FloatArray]:
+    """Covariates of one course per replicate, stacked to (replicate, patient)."""
+    out = {name: np.stack([getattr(c, name) for c in courses]) for name in COVARIATES}
+    out["svc_baseline_pct"] = np.stack([c.svc_baseline_pct for c in courses])
+    return out
+
+
+def survival_from_onset_years(course: DiseaseCourse) -> FloatArray:
+    """Time from symptom onset to death or permanent ventilation without drug, in years: the
+    time to screening plus the untreated course after it, along each patient's own hazard."""
+    after = untreated_event_days(
+        course.svc_latent_baseline,
+        course.parameters["svc_speed"] * course.latent_speed_per_day,
+        course.event_threshold,
+        course.parameters["svc_full_pct"],
+        course.hazard_log_offset_per_day,
+        course.parameters["hazard_svc_per_10pct"],
+    )
     out: FloatArray = (course.months_since_onset * DAYS_PER_MONTH + after) / DAYS_PER_YEAR
+    return out
+
+
+def svc_prestudy_slope_per_month(course: DiseaseCourse) -> FloatArray:
+    """SVC lost per month from onset to screening (% predicted/month), the respiratory analogue
+    of the pre-study ALSFRS-R slope."""
+    p = course.parameters
+    at_onset = logistic_measure(p["svc_full_pct"], p["svc_latent_onset"])
+    out: FloatArray = (at_onset - course.svc_baseline_pct) / course.months_since_onset
     return out

@@ -1,8 +1,8 @@
-"""The clinical half of a trial simulation: disease course, function, vital capacity, strength,
+"""The clinical half of a trial simulation: who enters, function, vital capacity, strength,
 death or permanent ventilation, and the open-label extension.
 
-Called by `simulate_trial` for designs with clinical endpoints; every random number it uses is
-drawn after the biomarker simulation's own draws of the same replicate.
+`sample_design_population` draws every design's patients (one sampler for all); `clinical_outcomes`
+turns the solved effect chain into the clinical endpoints for designs that have them.
 """
 
 from collections.abc import Mapping
@@ -16,31 +16,29 @@ from alsim.model.parameters import ParameterSet
 from alsim.model.progression import (
     cumulative_hazard,
     event_time_days,
-    hhd_megascore,
     latent_course,
     log_hazard_per_day,
+    logistic_measure,
     observe_alsfrsr,
     score_from_latent,
-    svc_pct,
 )
-from alsim.population.progression import (
-    DiseaseCourse,
-    Eligibility,
-    FasterProgressionRule,
-    sample_stratified_courses,
-)
+from alsim.population.progression import Eligibility, FasterProgressionRule
+from alsim.population.sampling import Population, sample_population
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 HAZARD_GRID_DAYS = 7.0
+# The lowest slow vital capacity a spirometer reports for a living patient (% predicted).
+SVC_FLOOR_PCT = 1.0
 SOLVE_CHUNK_PATIENTS = 20_000
 
 
-def sample_course(
+def sample_design_population(
     design: TrialDesign, parameters: ParameterSet, rng: np.random.Generator
-) -> DiseaseCourse:
-    """The disease course of each patient, ordered like `design.allocation()` (group, then arm)."""
+) -> Population:
+    """The patients of one replicate of `design`, ordered like `design.allocation()` (group,
+    then arm): strata filled by the design's faster-progression rule, after its eligibility."""
     sizes = [sum(g.n_per_arm.values()) for g in design.randomization.groups]
     rule = None
     if design.faster_rule is not None:
@@ -60,13 +58,14 @@ def sample_course(
             min_svc_pct=criteria.min_svc_pct,
         )
     )
-    return sample_stratified_courses(
+    return sample_population(
+        design.population,
         parameters,
-        sizes,
-        a4v_fraction=design.population.a4v_fraction,
+        sum(sizes),
+        rng,
+        stratum_sizes=sizes,
         rule=rule,
         eligibility=eligibility,
-        rng=rng,
     )
 
 
@@ -96,6 +95,7 @@ def clinical_outcomes(
     individual: Mapping[str, FloatArray],
     course: Mapping[str, FloatArray],
     effect_time_days: FloatArray,
+    effect: FloatArray,
     grid_days: FloatArray,
     visit_position: NDArray[np.int64],
     visit_days: NDArray[np.int64],
@@ -103,24 +103,35 @@ def clinical_outcomes(
     entry_draw: FloatArray,
     z: FloatArray,
 ) -> ClinicalOutcomes:
-    """Function, capacity, strength and survival from the effective disease time Z(t).
+    """Function, breathing, strength and survival from the effective disease time Z(t) and the
+    last compartment of the effect chain E_n(t).
 
-    Shapes: `individual` and `course` arrays (replicate, patient); `effect_time_days`
-    (replicate, patient, grid); `z` standard normals in
-    the order of `design.endpoints`, shaped (replicate, endpoint, patient, visit).
+    Shapes: `individual` and `course` arrays (replicate, patient); `effect_time_days` and
+    `effect` (replicate, patient, grid); `z` standard normals in the order of
+    `design.endpoints`, shaped (replicate, endpoint, patient, visit).
     """
     n_rep, n_pat = dropout_day.shape
-    u0 = np.log(course["alsfrsr_baseline"] / (48.0 - course["alsfrsr_baseline"])).reshape(-1)
-    slope_per_day = course["slope_per_month"].reshape(-1) / (365.25 / 12.0)
-    f0 = course["alsfrsr_baseline"].reshape(-1)
-    dx = f0 * (48.0 - f0) / (48.0 * slope_per_day)
-    u = latent_course(u0, dx, effect_time_days.reshape(n_rep * n_pat, -1))
-    log_h = log_hazard_per_day(
-        u,
-        individual["hazard_mid_per_year"].reshape(-1)[:, None],
-        individual["hazard_stage_exponent"].reshape(-1)[:, None],
+
+    def per_patient(name: str) -> FloatArray:
+        return individual[name][:, :, None]
+
+    speed = per_patient("latent_speed_per_day")
+    progress = speed * effect_time_days  # latent units of untreated-equivalent course
+    u = latent_course(
+        per_patient("latent_baseline"),
+        speed,
+        effect_time_days,
+        effect,
+        per_patient("recovery_capacity"),
     )
-    cum = cumulative_hazard(grid_days, log_h)
+    svc_all = logistic_measure(
+        per_patient("svc_full_pct"),
+        per_patient("svc_latent_baseline") - per_patient("svc_speed") * progress,
+    )
+    log_h = log_hazard_per_day(
+        svc_all, per_patient("hazard_log_offset_per_day"), per_patient("hazard_svc_per_10pct")
+    )
+    cum = cumulative_hazard(grid_days, log_h.reshape(n_rep * n_pat, -1))
     event_day = 1.0 + event_time_days(grid_days, cum, course["event_threshold"].reshape(-1))
     event_day = event_day.reshape(n_rep, n_pat)
 
@@ -139,23 +150,22 @@ def clinical_outcomes(
         visit_days[None, None, :] < event_day[:, :, None]
     )
 
-    shape = (n_rep, n_pat, visit_days.size)
-    score = score_from_latent(u[:, visit_position]).reshape(shape)
-
-    def per_patient(name: str) -> FloatArray:
-        return individual[name][:, :, None]
-
-    svc = svc_pct(score, per_patient("svc_full_pct"), per_patient("svc_per_alsfrsr_point"))
-    hhd = hhd_megascore(score, per_patient("hhd_full"), per_patient("hhd_exponent"))
+    score = score_from_latent(u[:, :, visit_position])
+    svc = svc_all[:, :, visit_position]
+    hhd = logistic_measure(
+        per_patient("hhd_full"),
+        per_patient("hhd_latent_baseline")
+        - per_patient("hhd_speed") * progress[:, :, visit_position],
+    )
     true_values = {"ALSFRSR": score, "SVCPP": svc, "HHDMEGA": hhd}
     observed: dict[str, FloatArray] = {}
     for k, endpoint in enumerate(design.endpoints):
         if endpoint == "ALSFRSR":
             value = observe_alsfrsr(score, z[:, k], per_patient("sigma_alsfrsr"))
         elif endpoint == "SVCPP":
-            value = np.maximum(svc + per_patient("sigma_svc") * z[:, k], 0.0)
+            value = np.maximum(svc + per_patient("sigma_svc") * z[:, k], SVC_FLOOR_PCT)
         elif endpoint == "HHDMEGA":
-            value = np.maximum(hhd + per_patient("sigma_hhd") * z[:, k], 0.0)
+            value = hhd * np.exp(per_patient("sigma_hhd") * z[:, k])
         else:
             continue
         observed[endpoint] = np.where(observed_visit, value, np.nan)

@@ -17,8 +17,8 @@ from alsim.errors import AlsimError
 from alsim.model.adverse_events import AdverseEventTerm
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
 from alsim.model.system import DoseSchedule, solve
-from alsim.population.progression import DiseaseCourse, stack_courses
-from alsim.population.sampling import Population, sample_population
+from alsim.population.progression import stack_courses
+from alsim.population.sampling import Population
 from alsim.simulate.adverse_events import (
     AdverseEvents,
     simulate_adverse_events,
@@ -28,7 +28,7 @@ from alsim.simulate.progression import (
     SOLVE_CHUNK_PATIENTS,
     clinical_outcomes,
     output_grid_days,
-    sample_course,
+    sample_design_population,
 )
 
 if TYPE_CHECKING:
@@ -54,10 +54,11 @@ class TrialSimulation:
     (replicate, patient, time) over the design's visits, NaN where a visit was missed (dropout,
     death, or not entering an extension).
 
-    For designs with clinical endpoints: `event_day` is the study day of death or permanent
-    ventilation (inf if none within follow-up), `censor_day` the last day of follow-up,
-    `extension_entered` who entered the open-label extension, and `covariates` the disease-course
-    covariates (pre-study slope, months since onset, baseline ALSFRS-R, in-study slope, ...).
+    `covariates` holds every design's disease-course covariates (pre-study slope, months since
+    onset, baseline ALSFRS-R, in-study slope, baseline NfL, ...). For designs with clinical
+    endpoints: `event_day` is the study day of death or permanent ventilation (inf if none within
+    follow-up), `censor_day` the last day of follow-up, `extension_entered` who entered the
+    open-label extension.
     `adverse_events` holds every replicate's adverse events; `dropout_day` already includes
     withdrawals they caused, so efficacy data stop from the withdrawal day.
     Designs with a monitoring run-in (presymptomatic carriers) add `carriers`: trigger,
@@ -210,33 +211,25 @@ def simulate_trial(
     populations: list[Population] = []
     noise: list[FloatArray] = []
     dropout: list[FloatArray] = []
-    courses: list[DiseaseCourse] = []
     entry_draws: list[FloatArray] = []
     for r in replicates:
         rng = replicate_rng(seed, int(r))
-        populations.append(sample_population(design.population, parameters, n_patients, rng))
+        populations.append(sample_design_population(design, parameters, rng))
         noise.append(rng.standard_normal((len(endpoints), n_patients, visit_days.size)))
         if design.dropout_per_year > 0:
             mean_days = DAYS_PER_YEAR / design.dropout_per_year
             dropout.append(1.0 + np.asarray(rng.exponential(mean_days, n_patients), np.float64))
         else:
             dropout.append(np.full(n_patients, np.inf))
-        if design.has_progression:
-            # drawn after every biomarker draw of the replicate
-            courses.append(sample_course(design, parameters, rng))
+        if design.extension is not None:
             entry_draws.append(np.asarray(rng.random(n_patients), dtype=np.float64))
     age, male, a4v, individual = _stack(populations)
     z = np.stack(noise)
     dropout_day = np.stack(dropout)
     if not discontinuation:
         dropout_day = np.full_like(dropout_day, np.inf)
-    course: dict[str, FloatArray] = {}
-    if design.has_progression:
-        course = dict(stack_courses(courses))
-        a4v = course["a4v"].astype(bool)
-        individual["plasma_nfl_base_pg_ml"] = course["plasma_nfl_base_pg_ml"]
-        for name in courses[0].parameters:
-            individual[name] = np.stack([c.parameters[name] for c in courses])
+    course = stack_courses([p.course for p in populations])
+    course["plasma_nfl_base_pg_ml"] = individual["plasma_nfl_base_pg_ml"]
 
     dose_days = np.array(design.regimen.dose_days, dtype=np.float64)
     amount_mg = arm_dose_amounts(design, arm_index, dose_days, dropout_day)
@@ -262,29 +255,24 @@ def simulate_trial(
         amount_mg, dropout_day = given_mg, stopped_day
     flat = {name: values.reshape(-1) for name, values in individual.items()}
     visit_t = visit_days.astype(np.float64) - 1.0
-    if design.has_progression:
-        grid_t, visit_position = output_grid_days(visit_t)
-        flat_amount = amount_mg.reshape(-1, dose_days.size)
-        pieces = []
-        for start in range(0, flat_amount.shape[0], SOLVE_CHUNK_PATIENTS):
-            sl = slice(start, start + SOLVE_CHUNK_PATIENTS)
-            pieces.append(
-                solve(
-                    {k: v[sl] for k, v in flat.items()},
-                    DoseSchedule(t_days=dose_days - 1.0, amount_mg=flat_amount[sl]),
-                    grid_t,
-                )
+    grid_t, visit_position = (
+        output_grid_days(visit_t)
+        if design.has_progression
+        else (visit_t, np.arange(visit_t.size, dtype=np.int64))
+    )
+    flat_amount = amount_mg.reshape(-1, dose_days.size)
+    pieces = []
+    for start in range(0, flat_amount.shape[0], SOLVE_CHUNK_PATIENTS):
+        sl = slice(start, start + SOLVE_CHUNK_PATIENTS)
+        pieces.append(
+            solve(
+                {k: v[sl] for k, v in flat.items()},
+                DoseSchedule(t_days=dose_days - 1.0, amount_mg=flat_amount[sl]),
+                grid_t,
             )
-        sod1 = np.concatenate([t.sod1_protein[:, visit_position] for t in pieces])
-        nfl = np.concatenate([t.nfl[:, visit_position] for t in pieces])
-        effect_time = np.concatenate([t.effect_time_days for t in pieces])
-    else:
-        trajectories = solve(
-            flat,
-            DoseSchedule(t_days=dose_days - 1.0, amount_mg=amount_mg.reshape(-1, dose_days.size)),
-            visit_t,
         )
-        sod1, nfl = trajectories.sod1_protein, trajectories.nfl
+    sod1 = np.concatenate([t.sod1_protein[:, visit_position] for t in pieces])
+    nfl = np.concatenate([t.nfl[:, visit_position] for t in pieces])
     shape = (n_replicates, n_patients, visit_days.size)
     p = sod1.reshape(shape)
     n = nfl.reshape(shape)
@@ -302,12 +290,15 @@ def simulate_trial(
             design,
             individual=individual,
             course=course,
-            effect_time_days=effect_time.reshape(n_replicates, n_patients, -1),
+            effect_time_days=np.concatenate([t.effect_time_days for t in pieces]).reshape(
+                n_replicates, n_patients, -1
+            ),
+            effect=np.concatenate([t.effect for t in pieces]).reshape(n_replicates, n_patients, -1),
             grid_days=grid_t,
             visit_position=visit_position,
             visit_days=visit_days,
             dropout_day=dropout_day,
-            entry_draw=np.stack(entry_draws),
+            entry_draw=np.stack(entry_draws) if entry_draws else np.ones_like(dropout_day),
             z=z,
         )
         observed_visit = clinical.observed_visit
@@ -333,6 +324,7 @@ def simulate_trial(
         visit_days=visit_days,
         true_values={k: true_values[k] for k in endpoints if k in true_values},
         observed=observed,
+        covariates={k: v for k, v in course.items() if k != "event_threshold"},
         adverse_events=adverse_events,
         parameter_set=parameters,
     )
@@ -347,7 +339,6 @@ def simulate_trial(
         event_day=clinical.event_day,
         censor_day=clinical.censor_day,
         extension_entered=clinical.extension_entered,
-        covariates={k: v for k, v in course.items() if k != "event_threshold"},
         adverse_events=truncate_follow_up(
             adverse_events, np.minimum(clinical.censor_day, clinical.event_day)
         ),
