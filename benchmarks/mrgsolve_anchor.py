@@ -1,12 +1,13 @@
 """The speed anchor: alsim's model in mrgsolve (R/C++, LSODA), generated from the parameter table.
 
 `model_code()` writes the mrgsolve model: `$PARAM` from `alsim.model.parameters` (alsim's names,
-typical values, units and descriptions), the states in `solve_reference`'s order and `$ODE` as a
-1:1 transcription of `alsim.model.pk`, `sod1`, `nfl` and `progression`. The parameters are read
-from the table each time, so they cannot drift from the model; the equations are checked, not
-trusted: `run_mrgsolve` results are compared with LSODA (`solve_reference`) before any timing is
-shown (`bench_solver`). A change of the model's equations that is not carried over here shows as
-a failed agreement check.
+typical values, units and descriptions) plus the two per-patient course values, the states in
+`solve_reference`'s order (the transit chain as long as the table's `n_transit_effect`) and
+`$ODE` as a 1:1 transcription of `alsim.model.pk`, `sod1` and `system._derivatives`. The
+parameters are read from the table each time, so they cannot drift from the model; the equations
+are checked, not trusted: `run_mrgsolve` results are compared with LSODA (`solve_reference`)
+before any timing is shown (`bench_solver`). A change of the model's equations that is not
+carried over here shows as a failed agreement check.
 
 `run_mrgsolve` simulates a batch of alsim's own sampled patients (individual parameters passed as
 mrgsolve `idata`) with one dosing schedule and returns the states at the output times and the
@@ -40,22 +41,45 @@ ODE_PARAMETERS = (
     "t_half_sod1_days",
     "gamma_injury",
     "t_half_nfl_days",
-    "nfl_drift_per_day",
-    "t_half_effect_days",
+    "nfl_activity_exponent",
+    "function_potency",
+    "mtt_effect_days",
+    "recovery_capacity",
 )
-# states in `alsim.model.system.solve_reference` order; CSF receives the doses
-STATES = {
-    "CSF": "csf_mg",
-    "TISSUE": "tissue_mg",
-    "PLASMA": "plasma_mg",
-    "ELIM": "eliminated_mg",
-    "M": "mrna",
-    "P": "sod1_protein",
-    "N": "nfl",
-    "E": "effect",
-    "Z": "effect_time_days",
+# per-patient values of the disease course (not in the table): name -> (typical value, meaning)
+COURSE_PARAMETERS = {
+    "latent_baseline": (1.0, "latent ALSFRS-R logit at Day 1 (u0)"),
+    "latent_speed_per_day": (0.004, "untreated latent speed (v0, 1/d)"),
 }
-INITIAL = {"M": 1.0, "P": 1.0, "N": 1.0, "E": 1.0, "Z": 0.0}  # $INIT; the rest start empty
+
+
+def n_transit(parameters: ParameterSet = DEFAULT_PARAMETERS) -> int:
+    """The chain length the model code is generated for (an integer shared by all patients)."""
+    return round(parameters.value("n_transit_effect"))
+
+
+def states(parameters: ParameterSet = DEFAULT_PARAMETERS) -> dict[str, str]:
+    """mrgsolve compartment -> alsim state, in `solve_reference` order; CSF receives the doses."""
+    n = n_transit(parameters)
+    chain = {f"E{j + 1}": f"effect_{j + 1}" for j in range(n)}
+    return {
+        "CSF": "csf_mg",
+        "TISSUE": "tissue_mg",
+        "PLASMA": "plasma_mg",
+        "ELIM": "eliminated_mg",
+        "M": "mrna",
+        "P": "sod1_protein",
+        "N": "nfl",
+        **chain,
+        "Z": "effect_time_days",
+    }
+
+
+def initial(parameters: ParameterSet = DEFAULT_PARAMETERS) -> dict[str, float]:
+    """$INIT: mRNA, protein, NfL and the chain at 1, Z at 0; the PK compartments start empty."""
+    chain = {f"E{j + 1}": 1.0 for j in range(n_transit(parameters))}
+    return {"M": 1.0, "P": 1.0, "N": 1.0, **chain, "Z": 0.0}
+
 
 _BODY = """
 $MAIN
@@ -69,17 +93,23 @@ double k_plasma = cl_plasma_l_h / v_plasma_l * 24.0;
 double k_mrna = log(2.0) / t_half_mrna_days;
 double k_sod1 = log(2.0) / t_half_sod1_days;
 double k_nfl = log(2.0) / t_half_nfl_days;
-double k_effect = log(2.0) / t_half_effect_days;
+double k_transit = {n} / mtt_effect_days;
+double a0 = fabs(latent_baseline);
+double log_stage0 = -a0 - 2.0 * log1p(exp(-a0));
 
 $ODE
-// alsim.model.sod1: knockdown, mrna_rate, protein_rate
+// alsim.model.sod1: knockdown
 double ratio = (TISSUE > 0.0 ? TISSUE : 0.0) / ec50_tissue_mg;
 double powered = pow(ratio, hill);
 double knockdown = s_max * powered / (1.0 + powered);
-// alsim.model.nfl: injury_from_relative, nfl_rate; alsim.model.progression: effect_rate
-double relative_injury = pow(P > 0.0 ? P : 0.0, gamma_injury);
-double injury = (1.0 + nfl_drift_per_day / k_nfl) * exp(nfl_drift_per_day * SOLVERTIME)
-  * relative_injury;
+// alsim.model.system: _derivatives (relative injury R = P^gamma; latent score; NfL target)
+double log_injury = gamma_injury * log(P);
+double u = latent_baseline + recovery_capacity - latent_speed_per_day * Z
+  - recovery_capacity * E{n};
+double a = fabs(u);
+double log_stage = -a - 2.0 * log1p(exp(-a));
+double target = exp(nfl_activity_exponent * (log_stage - log_stage0 + log_injury));
+double drive = exp(function_potency * nfl_activity_exponent * log_injury);
 // alsim.model.pk: pk_derivatives
 dxdt_CSF = -k_csf * CSF;
 dxdt_TISSUE = f_tissue * k_csf * CSF - k_tissue * TISSUE;
@@ -87,10 +117,11 @@ dxdt_PLASMA = (1.0 - f_tissue) * k_csf * CSF - k_plasma * PLASMA;
 dxdt_ELIM = k_tissue * TISSUE + k_plasma * PLASMA;
 dxdt_M = k_mrna * (1.0 - M * (1.0 + knockdown));
 dxdt_P = k_sod1 * (M - P);
-dxdt_N = k_nfl * (injury - N);
-dxdt_E = k_effect * (relative_injury - E);
-dxdt_Z = E;
+dxdt_N = k_nfl * (target - N);
+{chain}
+dxdt_Z = E{n};
 """
+
 
 _DRIVER = r"""
 suppressMessages(library(mrgsolve))
@@ -120,9 +151,17 @@ def model_code(parameters: ParameterSet = DEFAULT_PARAMETERS) -> str:
     for name in ODE_PARAMETERS:
         p = parameters[name]
         lines.append(f"{name} = {p.value!r}  // {p.unit}: {p.description}")
-    lines += ["", "$CMT " + " ".join(s for s in STATES if s not in INITIAL)]
-    lines.append("$INIT " + ", ".join(f"{s} = {v!r}" for s, v in INITIAL.items()))
-    return "\n".join(lines) + "\n" + _BODY
+    for name, (value, meaning) in COURSE_PARAMETERS.items():
+        lines.append(f"{name} = {value!r}  // {meaning}")
+    init = initial(parameters)
+    lines += ["", "$CMT " + " ".join(s for s in states(parameters) if s not in init)]
+    lines.append("$INIT " + ", ".join(f"{s} = {v!r}" for s, v in init.items()))
+    n = n_transit(parameters)
+    chain = ["dxdt_E1 = k_transit * (drive - E1);"] + [
+        f"dxdt_E{j} = k_transit * (E{j - 1} - E{j});" for j in range(2, n + 1)
+    ]
+    body = _BODY.replace("{n}", str(n)).replace("{chain}", "\n".join(chain))
+    return "\n".join(lines) + "\n" + body
 
 
 def mrgsolve_available() -> str | None:
@@ -163,6 +202,9 @@ def run_mrgsolve(
         for name in ODE_PARAMETERS:
             value = individual.get(name, DEFAULT_PARAMETERS.value(name))
             idata[name] = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
+        for name, (typical, _) in COURSE_PARAMETERS.items():
+            value = individual.get(name, typical)
+            idata[name] = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
         pd.DataFrame(idata).to_csv(d / "idata.csv", index=False, float_format="%.17g")
         ids = np.repeat(np.arange(1, n + 1), dose_t_days.size)
         pd.DataFrame(
@@ -187,5 +229,6 @@ def run_mrgsolve(
         elapsed = float((d / "elapsed.txt").read_text())
     out = out.sort_values(["ID", "time"], kind="stable")
     shape = (n, t_out_days.size)
-    states = {alsim: out[name].to_numpy().reshape(shape) for name, alsim in STATES.items()}
-    return states, elapsed
+    values = {alsim: out[name].to_numpy().reshape(shape) for name, alsim in states().items()}
+    values["effect"] = values[f"effect_{n_transit()}"]
+    return values, elapsed

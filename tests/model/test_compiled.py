@@ -78,8 +78,8 @@ def test_a_patient_gets_the_same_bits_in_any_batch(split: int) -> None:
         np.testing.assert_array_equal(getattr(whole, name), joined)
 
 
-def test_baseline_is_steady_state_without_drug_or_drift() -> None:
-    ind = patients(3, seed=1) | {"nfl_drift_per_day": np.zeros(3)}
+def test_baseline_is_steady_state_without_drug_or_disease_motion() -> None:
+    ind = patients(3, seed=1) | {"latent_speed_per_day": np.zeros(3)}
     dose_t, visits = valor_extension_52()
     with np.errstate(all="raise"):
         traj = solve_compiled(ind, DoseSchedule(dose_t, np.zeros((3, dose_t.size))), visits)

@@ -36,21 +36,20 @@ def test_penetrance_is_updated_for_having_stayed_well() -> None:
 
 
 def test_carriers_join_the_symptomatic_nfl_of_their_variant_class() -> None:
-    carriers = sample_carriers(
-        PopulationSpec(a4v_fraction=0.5), DEFAULT_PARAMETERS, 20_000, np.random.default_rng(7)
-    )
+    """The NfL a carrier joins at onset is a screened patient's of the same class: higher for
+    A4V-like variants, which progress faster (NfL from disease activity)."""
+    spec = PopulationSpec(a4v_fraction=0.5)
+    carriers = sample_carriers(spec, DEFAULT_PARAMETERS, 20_000, np.random.default_rng(7))
     a4v = carriers.a4v
-    assert np.median(carriers.nfl_onset_pg_ml[a4v]) == pytest.approx(
-        DEFAULT_PARAMETERS.value("plasma_nfl_base_a4v_pg_ml"), rel=0.05
+    assert np.median(carriers.nfl_onset_pg_ml[a4v]) > 1.3 * np.median(
+        carriers.nfl_onset_pg_ml[~a4v]
     )
-    assert np.median(carriers.nfl_onset_pg_ml[~a4v]) == pytest.approx(
-        DEFAULT_PARAMETERS.value("plasma_nfl_base_other_pg_ml"), rel=0.05
-    )
+    assert abs(np.mean(carriers.age_years) - spec.age_mean_years) < 0.5
     assert np.median(carriers.nfl_base_pg_ml) == pytest.approx(
         DEFAULT_PARAMETERS.value("carrier_nfl_base_pg_ml"), rel=0.05
     )
     assert np.median(carriers.prodromal_scale_days[a4v]) < np.median(
         carriers.prodromal_scale_days[~a4v]
     )
-    assert "t_half_effect_days" in carriers.parameters
+    assert "mtt_effect_days" in carriers.parameters
     assert "plasma_nfl_base_pg_ml" not in carriers.parameters

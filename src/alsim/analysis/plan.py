@@ -182,7 +182,9 @@ def study_data(sim: TrialSimulation, *, noise_free: bool = False) -> StudyData:
     events: dict[str, EventTimes] = {}
     stop = np.broadcast_to(sim.dropout_day, shape).astype(np.float64)
     if sim.has_events:
-        events[DEATH_EVENT] = EventTimes(event_day=sim.event_day, censor_day=sim.censor_day)
+        # a death after the end of follow-up (withdrawal) is not observed, as in ADTTE
+        observed = np.where(sim.event_day <= sim.censor_day, sim.event_day, np.inf)
+        events[DEATH_EVENT] = EventTimes(event_day=observed, censor_day=sim.censor_day)
         # leaving before the end (dropout, withdrawal, not entering an extension) ends treatment
         stop = np.where(sim.censor_day < last_day, sim.censor_day, np.inf)
     stop = np.where(stop < last_day, stop, np.inf)

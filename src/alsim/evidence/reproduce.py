@@ -78,12 +78,12 @@ def study_notes(design: TrialDesign, parameters: ParameterSet) -> tuple[str, ...
 
 def carrier_notes(design: TrialDesign, parameters: ParameterSet) -> tuple[str, ...]:
     """The assumptions behind a run-in (prevention) design's predictions."""
-    effect = parameters["t_half_effect_days"]
+    effect = parameters["mtt_effect_days"]
     scale = parameters["prodromal_scale_a4v_days"]
     return (
         "Phenoconversion is delayed by tofersen only through the calibrated mechanism: SOD1 "
-        "lowering slows the disease clock through the lagged effect on progression, whose "
-        f"half-life ({effect.value:.0f} days) the week-28 data identify only weakly "
+        "lowering slows the disease clock through the delayed effect on progression, whose "
+        f"mean transit time ({effect.value:.0f} days) the week-28 data identify only weakly "
         f"(sensitivity range {effect.sensitivity}); before symptoms nothing was calibrated on "
         "treated carriers.",
         f"The prodromal e-folding time ({scale.value:.0f} days) is fitted by hand so that the "

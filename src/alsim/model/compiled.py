@@ -6,18 +6,19 @@
 - PK (CSF, tissue, plasma) is linear and propagated exactly, as in `alsim.model.pk`.
 - The PD block is written once, in `pd_rhs`, as each state's derivative and its first-order loss
   rate: ``dy/dt = f(t, y)`` with ``f = -rate * y + (the rest)``. Every PD state of the model is
-  of this kind (mRNA decays at ``k_M (1 + S(t))``, protein at ``k_P``, NfL at ``k_N``, the effect
-  compartment at ``k_E``; its integral Z at 0), so the loss part is integrated exactly and only the
-  rest by the five-stage exponential Runge-Kutta scheme of stiff order four of Hochbruck and
-  Ostermann (SIAM J Numer Anal 2005, eq. 5.19), with the rates frozen at the start of each step.
+  of this kind (mRNA decays at ``k_M (1 + S(t))``, protein at ``k_P``, NfL at ``k_N``, each
+  compartment of the transit chain at ``k_tr``; their integral Z at 0), so the loss part is
+  integrated exactly and only the rest by the five-stage exponential Runge-Kutta scheme of stiff
+  order four of Hochbruck and Ostermann (SIAM J Numer Anal 2005, eq. 5.19), with the rates frozen
+  at the start of each step. The equations are those of `alsim.model.system._derivatives`.
 - Steps: every dose, output time and the end are step boundaries; after each dose the step starts
   at `FIRST_STEP_DAYS` (the drug reaches tissue within hours) and grows by `STEP_GROWTH` per step
   up to `MAX_STEP_DAYS`. The grid is the same for every patient of a call, so the patient count
   changes nothing but the work.
 
-Changing the model's PD equations means changing `pd_rhs`, the state names `PD_STATE_NAMES`, their
-initial values `PD_INITIAL` and the per-patient constants `pd_constants` reads: the integrator
-takes any number of states.
+Changing the model's PD equations means changing `pd_rhs`, the state layout
+(`alsim.model.system.pd_state_names`), the initial values (`pd_initial`) and the per-patient
+constants `pd_constants` reads: the integrator takes any number of states.
 """
 
 import math
@@ -28,17 +29,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alsim.errors import AlsimError
-from alsim.model.parameters import DEFAULT_PARAMETERS
 from alsim.model.pk import pk_rates
-from alsim.model.system import DoseSchedule, Trajectories
+from alsim.model.system import DoseSchedule, Trajectories, pd_rates_table, pd_state_names
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-# the disease trend exp(drift t) of NfL is carried as a state (dD/dt = drift D, D(0) = 1): its
-# exponential is then exact and costs nothing per right-hand side
-PD_STATE_NAMES = ("mrna", "sod1_protein", "nfl", "effect", "effect_time_days", "nfl_trend")
-PD_INITIAL = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 1.0])
 PK_STATE_NAMES = ("csf_mg", "tissue_mg", "plasma_mg")
 
 # Chosen so every state of sampled patients at 0-300 mg stays within 3e-7 relative of LSODA,
@@ -48,35 +44,57 @@ STEP_GROWTH = 0.125
 MAX_STEP_DAYS = 0.75
 
 # per-patient PD constants, columns of the `theta` matrix `pd_constants` builds
-K_MRNA, K_SOD1, K_NFL, K_EFFECT, S_MAX, EC50, HILL, GAMMA, DRIFT, NFL_TREND = range(10)
+(
+    K_MRNA,
+    K_SOD1,
+    K_NFL,
+    S_MAX,
+    EC50,
+    HILL,
+    GAMMA,
+    POTENCY,
+    K_TRANSIT,
+    N_TRANSIT,
+    RECOVERY,
+    NFL_EXPONENT,
+    U_FULL_RECOVERY,
+    SPEED,
+    LOG_STAGE0,
+) = range(15)
 
 
 def pd_constants(individual: Mapping[str, FloatArray]) -> FloatArray:
-    """The per-patient constants `pd_rhs` reads, shaped (patient, constant)."""
-    ln2 = math.log(2.0)
+    """The per-patient constants `pd_rhs` reads, shaped (patient, constant): the rates of
+    `alsim.model.system` (one source for both solvers)."""
+    r = pd_rates_table(individual)
     n = np.asarray(individual["t_half_mrna_days"]).shape[0]
-    t_half_effect = np.broadcast_to(
-        np.asarray(
-            individual.get("t_half_effect_days", DEFAULT_PARAMETERS.value("t_half_effect_days")),
-            dtype=np.float64,
-        ),
-        (n,),
-    )
-    k_nfl = ln2 / individual["t_half_nfl_days"]
-    drift = individual["nfl_drift_per_day"]
     columns = [
-        ln2 / individual["t_half_mrna_days"],
-        ln2 / individual["t_half_sod1_days"],
-        k_nfl,
-        ln2 / t_half_effect,
-        individual["s_max"],
-        individual["ec50_tissue_mg"],
-        individual["hill"],
-        individual["gamma_injury"],
-        drift,
-        1.0 + drift / k_nfl,
+        r.k_mrna,
+        r.k_sod1,
+        r.k_nfl,
+        r.s_max,
+        r.ec50,
+        r.hill,
+        r.gamma,
+        r.potency,
+        r.k_transit,
+        float(r.n_transit),
+        r.recovery,
+        r.nfl_exponent,
+        r.u_full_recovery,
+        r.speed,
+        r.log_stage0,
     ]
-    return np.ascontiguousarray(np.stack([np.asarray(c, np.float64) for c in columns], axis=1))
+    return np.ascontiguousarray(
+        np.stack([np.broadcast_to(np.asarray(c, np.float64), (n,)) for c in columns], axis=1)
+    )
+
+
+def pd_initial(n_transit: int) -> FloatArray:
+    """Every PD state at its no-drug baseline: 1, except Z = 0."""
+    y = np.ones(4 + n_transit)
+    y[-1] = 0.0
+    return y
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath={"contract", "arcp", "reassoc"})
@@ -98,29 +116,37 @@ def pd_rhs(
     t_days: float, tissue_mg: float, y: FloatArray, theta: FloatArray, dydt: FloatArray,
     rate: FloatArray,
 ) -> None:  # fmt: skip
-    """d/dt of the PD states (`PD_STATE_NAMES`) into `dydt`, each state's loss rate into `rate`.
+    """d/dt of the PD states (`pd_state_names`) into `dydt`, each state's loss rate into `rate`.
 
     Knock-down S = S_max A^h / (EC50^h + A^h) of tissue drug A speeds mRNA decay; protein follows
-    mRNA; relative injury P^gamma drives NfL (with the disease drift) and the effect compartment;
-    Z integrates the effect (`alsim.model.sod1`, `nfl`, `progression`).
+    mRNA; relative injury R = P^gamma and the stage of the functional course set NfL; the relative
+    NfL drive R^beta to the patient's potency drives the transit chain; Z integrates its last
+    compartment (`alsim.model.system._derivatives`).
     """
     ratio = max(tissue_mg, 0.0) / theta[EC50]
     powered = _power(ratio, theta[HILL])
     knockdown = theta[S_MAX] * powered / (1.0 + powered)
-    relative_injury = _power(max(y[1], 0.0), theta[GAMMA])
-    injury = theta[NFL_TREND] * y[5] * relative_injury
+    n_transit = int(theta[N_TRANSIT])
+    effect = y[2 + n_transit]
+    log_injury = theta[GAMMA] * math.log(max(y[1], 1e-300))
+    u = theta[U_FULL_RECOVERY] - theta[SPEED] * y[3 + n_transit] - theta[RECOVERY] * effect
+    a = abs(u)
+    log_stage = -a - 2.0 * math.log1p(math.exp(-a))
+    target = math.exp(theta[NFL_EXPONENT] * (log_stage - theta[LOG_STAGE0] + log_injury))
     rate[0] = theta[K_MRNA] * (1.0 + knockdown)
     dydt[0] = theta[K_MRNA] - rate[0] * y[0]
     rate[1] = theta[K_SOD1]
     dydt[1] = theta[K_SOD1] * (y[0] - y[1])
     rate[2] = theta[K_NFL]
-    dydt[2] = theta[K_NFL] * (injury - y[2])
-    rate[3] = theta[K_EFFECT]
-    dydt[3] = theta[K_EFFECT] * (relative_injury - y[3])
-    rate[4] = 0.0
-    dydt[4] = y[3]
-    rate[5] = -theta[DRIFT]
-    dydt[5] = theta[DRIFT] * y[5]
+    dydt[2] = theta[K_NFL] * (target - y[2])
+    k_tr = theta[K_TRANSIT]
+    rate[3] = k_tr
+    dydt[3] = k_tr * (math.exp(theta[POTENCY] * log_injury) - y[3])
+    for j in range(4, 3 + n_transit):
+        rate[j] = k_tr
+        dydt[j] = k_tr * (y[j - 1] - y[j])
+    rate[3 + n_transit] = 0.0
+    dydt[3 + n_transit] = effect
 
 
 def step_grid(
@@ -367,7 +393,8 @@ def solve_compiled(
     n_patients = doses.amount_mg.shape[0]
     pk = pk_rates(individual)
     theta = pd_constants(individual)
-    n_states = len(PK_STATE_NAMES) + len(PD_STATE_NAMES)
+    n_transit = round(float(theta[0, N_TRANSIT])) if n_patients else 1
+    n_states = len(PK_STATE_NAMES) + len(pd_state_names(n_transit))
     out = np.empty((n_states, n_patients, t_out_days.size))
 
     def per_patient(values: FloatArray) -> FloatArray:
@@ -385,7 +412,7 @@ def solve_compiled(
         per_patient(pk.k_tissue_per_day),
         per_patient(pk.k_plasma_per_day),
         theta,
-        PD_INITIAL,
+        pd_initial(n_transit),
         out,
     )
     return Trajectories(
@@ -396,6 +423,6 @@ def solve_compiled(
         mrna=out[3],
         sod1_protein=out[4],
         nfl=out[5],
-        effect=out[6],
-        effect_time_days=out[7],
+        effect=out[-2],
+        effect_time_days=out[-1],
     )

@@ -121,7 +121,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         variability="lognormal",
         omega=1.0367,
         block="progression",
-        sensitivity=(1.0, 4.0),
+        sensitivity=(1.8, 3.8),
     ),
     Parameter(
         name="prestudy_slope_other_per_month",
@@ -133,7 +133,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         variability="lognormal",
         omega=1.0616,
         block="progression",
-        sensitivity=(0.25, 1.0),
+        sensitivity=(0.35, 0.8),
     ),
     Parameter(
         name="months_onset_to_entry",
@@ -149,7 +149,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         variability="lognormal",
         omega=0.5,
         block="progression",
-        sensitivity=(9.0, 30.0),
+        sensitivity=(9.0, 24.0),
     ),
     Parameter(
         name="entry_delay_elasticity",
@@ -189,7 +189,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         variability="lognormal",
         omega=0.3073,
         block="progression",
-        sensitivity=(0.5, 3.0),
+        sensitivity=(0.6, 1.6),
     ),
     Parameter(
         name="in_study_slope_elasticity",
@@ -234,13 +234,13 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         value=3.0,
         unit="compartments",
         description="number of transit compartments between injury and function (delayed "
-        "onset, Savic et al. 2007); an integer shared by all patients",
+        "onset, Savic et al. 2007); an integer shared by all patients, so not drawn from a "
+        "range: vary it by hand over 1-6 (1 is the first-order effect compartment)",
         source="assumption: a sigmoid onset of benefit after the biomarker response (CSF SOD1 "
         "nadir near Day 56, NfL near Day 113: evidence valor_csf_sod1_itt_diff, "
         "valor_plasma_nfl_itt_diff) [A]",
         assumption=True,
         block="progression",
-        sensitivity=(1.0, 6.0),
     ),
     Parameter(
         name="mtt_effect_days",
@@ -307,7 +307,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         variability="lognormal",
         omega=0.3,
         block="progression",
-        sensitivity=(0.3, 3.0),
+        sensitivity=(0.7, 1.8),
     ),
     Parameter(
         name="svc_speed_other",
@@ -320,7 +320,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         variability="lognormal",
         omega=0.3,
         block="progression",
-        sensitivity=(0.55, 3.0),
+        sensitivity=(0.55, 1.5),
     ),
     Parameter(
         name="sigma_svc",
@@ -343,7 +343,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         "[A]",
         assumption=True,
         block="progression",
-        sensitivity=(0.03, 3.0),
+        sensitivity=(0.03, 0.6),
     ),
     Parameter(
         name="hazard_svc_per_10pct",
@@ -354,7 +354,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         source=_SURVIVAL_FIT,
         assumption=True,
         block="progression",
-        sensitivity=(0.3, 3.0),
+        sensitivity=(0.5, 2.5),
     ),
     Parameter(
         name="hazard_age_per_10y",

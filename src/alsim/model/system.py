@@ -140,14 +140,20 @@ def _shared_if_uniform(values: FloatArray) -> FloatArray | float:
 
 
 def _n_transit(values: FloatArray) -> int:
+    """The chain length, shared by all patients; a non-integer value (a draw over its range)
+    is rounded to the nearest integer."""
     flat = np.asarray(values, dtype=np.float64).ravel()
-    n = round(float(flat[0])) if flat.size else 1
-    if n < 1 or np.any(flat != flat[0]) or abs(flat[0] - n) > 1e-12:
+    if not flat.size or np.any(flat != flat[0]) or round(float(flat[0])) < 1:
         raise AlsimError(
-            "n_transit_effect must be one integer >= 1 shared by all patients, "
+            "n_transit_effect must be one value >= 1 shared by all patients, "
             f"got {np.unique(flat)[:5].tolist()}"
         )
-    return n
+    return round(float(flat[0]))
+
+
+def pd_rates_table(individual: IndividualParameters) -> _PdRates:
+    """The PD rates and constants of a batch of patients (shared with the compiled solver)."""
+    return _pd_rates(individual)
 
 
 def _pd_rates(individual: IndividualParameters) -> _PdRates:

@@ -27,7 +27,8 @@ from numpy.typing import NDArray
 from scipy.stats import norm
 
 from alsim.model.parameters import ParameterSet
-from alsim.population.sampling import PopulationSpec, sample_parameter_block, sample_population
+from alsim.population.blocks import sample_parameter_block
+from alsim.population.sampling import PopulationSpec, sample_population
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -109,6 +110,12 @@ def sample_carriers(
 ) -> Carriers:
     """`n` presymptomatic carriers; the draw order is fixed so a seed fixes the carriers."""
     population = sample_population(spec, parameters, n, rng)
+    # a carrier's age at entry is the spec's, not that of a patient screened after onset
+    age = np.clip(
+        spec.age_mean_years + spec.age_sd_years * rng.standard_normal(n),
+        spec.age_min_years,
+        spec.age_max_years,
+    )
     individual = dict(population.parameters)
     individual.update(sample_parameter_block(parameters, "progression", n, rng))
     carrier = sample_parameter_block(parameters, "carrier", n, rng)
@@ -117,7 +124,7 @@ def sample_carriers(
         a4v, parameters.value("penetrance_a4v"), parameters.value("penetrance_other")
     )
     onset = latent_onset_days(
-        population.age_years,
+        age,
         penetrance,
         parameters.value("onset_age_mean_years"),
         parameters.value("onset_age_sd_years"),
@@ -128,7 +135,7 @@ def sample_carriers(
         a4v, carrier["prodromal_scale_a4v_days"], carrier["prodromal_scale_other_days"]
     )
     return Carriers(
-        age_years=population.age_years,
+        age_years=age,
         male=population.male,
         a4v=a4v,
         onset_days=onset,

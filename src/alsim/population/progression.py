@@ -42,7 +42,7 @@ BoolArray = NDArray[np.bool_]
 AnyArray = NDArray[Any]
 
 MAX_CANDIDATE_ROUNDS = 200
-MAX_REDRAW_ROUNDS = 500
+MAX_REDRAW_ROUNDS = 2000
 # A candidate must still have at least this ALSFRS-R total at screening.
 MIN_SCORE_AT_SCREENING = 1.0
 # Parameters the course sampler turns into covariates; the rest of the progression block is kept

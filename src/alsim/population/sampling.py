@@ -39,13 +39,17 @@ class PopulationSpec(BaseModel):
     the share among entrants follows from it and the rule (A4V-like patients, all faster
     progressors, fill the faster stratum, whose size is fixed). The default is the A4V share of
     the Bali 2016 SOD1 cohort, 63/173 (evidence nh16_alsfrs_slope_a4v, nh16_alsfrs_slope_all)
-    [D]; age at onset and the course come from the parameter table, and `age_min_years` /
-    `age_max_years` bound the age at screening. `male_fraction`: VALOR ITT (evidence
-    valor_demographics_label).
+    [D]; a patient's age is the age at onset (parameter table) plus the time to screening, and
+    `age_min_years` / `age_max_years` bound it at screening. `age_mean_years` / `age_sd_years`
+    give the age at entry of presymptomatic carriers (designs with a monitoring run-in,
+    `alsim.population.carriers`), who have no disease course yet. `male_fraction`: VALOR ITT
+    (evidence valor_demographics_label).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    age_mean_years: float = Field(49.8, ge=18, le=90)
+    age_sd_years: float = Field(12.0, ge=0, le=30)
     age_min_years: float = Field(18.0, ge=0, le=120)
     age_max_years: float = Field(85.0, ge=0, le=120)
     male_fraction: float = Field(0.57, ge=0, le=1)
