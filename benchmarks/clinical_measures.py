@@ -46,6 +46,7 @@ def long_design(*, dose_mg: float, years: float, visit_step_days: int) -> TrialD
     regimen["n_maintenance"] = max(0, maintenance) if dose_mg > 0 else 0
     document["dropout_per_year"] = 0.0
     document["endpoints"] = ["PLNFL", "ALSFRSR", "SVCPP", "DTHPV"]
+    document["analysis_plan"] = None  # VALOR's plan names visits and endpoints dropped here
     return parse_design(document)
 
 

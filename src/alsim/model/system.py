@@ -188,13 +188,16 @@ def _pd_rates(individual: IndividualParameters) -> _PdRates:
     )
 
 
-def _knockdown(tissue_mg: FloatArray, r: _PdRates) -> FloatArray:
-    return knockdown(tissue_mg, r.s_max, r.ec50, r.hill)
+def _mrna_decay(tissue_mg: FloatArray, r: _PdRates) -> FloatArray:
+    """1 + S(A): the relative decay rate of SOD1 mRNA with tissue drug A."""
+    out: FloatArray = knockdown(tissue_mg, r.s_max, r.ec50, r.hill)
+    out += 1.0
+    return out
 
 
-def _derivatives(extra_decay: FloatArray, y: FloatArray, r: _PdRates, out: FloatArray) -> None:
-    """Write d/dt of the PD state `y` (state, patient) into `out`, given the drug's extra mRNA
-    decay S(A) (`_knockdown` of the tissue amount). In equations (SCIENCE.md s.2,
+def _derivatives(mrna_decay: FloatArray, y: FloatArray, r: _PdRates, out: FloatArray) -> None:
+    """Write d/dt of the PD state `y` (state, patient) into `out`, given the relative mRNA decay
+    1 + S(A) (`_mrna_decay` of the tissue amount). In equations (SCIENCE.md s.2,
     `alsim.model.sod1`, `alsim.model.nfl`, `alsim.model.progression`):
 
         dM/dt   = k_M (1 - M (1 + S))
@@ -207,9 +210,9 @@ def _derivatives(extra_decay: FloatArray, y: FloatArray, r: _PdRates, out: Float
 
     Written with ufunc `out=` arguments: it is the solver's inner loop."""
     m, p, n, effect, z = y[0], y[1], y[2], y[-2], y[-1]
-    np.multiply(m, extra_decay + 1.0, out=out[0])
-    np.subtract(1.0, out[0], out=out[0])
-    out[0] *= r.k_mrna
+    np.multiply(m, mrna_decay, out=out[0])
+    out[0] *= -r.k_mrna
+    out[0] += r.k_mrna
     np.subtract(m, p, out=out[1])
     out[1] *= r.k_sod1
     log_injury = np.log(p)
@@ -294,7 +297,7 @@ def solve(
     zeros = np.zeros(n_patients)
     state = PkState(csf_mg=zeros.copy(), tissue_mg=zeros.copy(), plasma_mg=zeros.copy())
     y = _initial_state(n_patients, pd.n_transit)
-    stepper = _Rk4(y.shape, _knockdown(state.tissue_mg, pd))
+    stepper = _Rk4(y.shape, _mrna_decay(state.tissue_mg, pd))
 
     out = {
         name: np.empty((n_patients, t_out_days.size))
@@ -331,9 +334,10 @@ def solve(
         key = round(h, 12)
         if key not in steps:
             steps[key] = (pk_step(pk, h / 2.0), pk_step(pk, h))
-        mid = apply_pk_step(state, steps[key][0])
+        half = steps[key][0]  # only the tissue amount is needed mid-step
+        tissue_mid = state.tissue_mg * half.tissue_decay + half.csf_to_tissue * state.csf_mg
         end = apply_pk_step(state, steps[key][1])
-        y = stepper.step(y, h, mid.tissue_mg, end.tissue_mg, pd)
+        y = stepper.step(y, h, tissue_mid, end.tissue_mg, pd)
         state = end
     record(float(grid[-1]))
 
@@ -356,10 +360,10 @@ class _Rk4:
     The knock-down S(A) needs only the tissue drug at the middle and end of each step: the end's
     is the next step's start (a dose enters CSF, not tissue), so it is kept."""
 
-    def __init__(self, shape: tuple[int, ...], extra_at_start: FloatArray) -> None:
+    def __init__(self, shape: tuple[int, ...], decay_at_start: FloatArray) -> None:
         self.k = [np.empty(shape) for _ in range(4)]
         self.trial = np.empty(shape)
-        self.extra = extra_at_start
+        self.decay = decay_at_start
 
     def step(
         self,
@@ -372,19 +376,19 @@ class _Rk4:
         """y one step of length `h` later."""
         k1, k2, k3, k4 = self.k
         trial = self.trial
-        extra_mid = _knockdown(tissue_mid_mg, rates)
-        extra_end = _knockdown(tissue_end_mg, rates)
-        _derivatives(self.extra, y, rates, k1)
+        decay_mid = _mrna_decay(tissue_mid_mg, rates)
+        decay_end = _mrna_decay(tissue_end_mg, rates)
+        _derivatives(self.decay, y, rates, k1)
         np.multiply(k1, h / 2.0, out=trial)
         trial += y
-        _derivatives(extra_mid, trial, rates, k2)
+        _derivatives(decay_mid, trial, rates, k2)
         np.multiply(k2, h / 2.0, out=trial)
         trial += y
-        _derivatives(extra_mid, trial, rates, k3)
+        _derivatives(decay_mid, trial, rates, k3)
         np.multiply(k3, h, out=trial)
         trial += y
-        _derivatives(extra_end, trial, rates, k4)
-        self.extra = extra_end
+        _derivatives(decay_end, trial, rates, k4)
+        self.decay = decay_end
         k2 += k3
         k2 *= 2.0
         k2 += k1
@@ -398,7 +402,7 @@ def _full_rhs(_t: float, y: FloatArray, pk: PkRates, pd: _PdRates) -> FloatArray
     one = np.ones(1)
     d_pk = pk_derivatives(y[0] * one, y[1] * one, y[2] * one, pk)
     d_pd = np.empty((pd.n_states, 1))
-    _derivatives(_knockdown(y[1] * one, pd), y[4:, None], pd, d_pd)
+    _derivatives(_mrna_decay(y[1] * one, pd), y[4:, None], pd, d_pd)
     return np.concatenate([*d_pk, d_pd[:, 0]])
 
 

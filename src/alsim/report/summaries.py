@@ -69,12 +69,13 @@ KM_MAX_REPLICATES = 200
 
 
 def _per_subject(values: FloatArray, base: FloatArray, statistic: str) -> FloatArray:
-    ratio = values / base
     if statistic == "mean_pct_change":
-        return 100.0 * (ratio - 1.0)
+        out: FloatArray = 100.0 * (values / base - 1.0)
+        return out
     if statistic == "geo_mean_pct_change":
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(ratio)
+            out = np.log(values / base)
+        return out
     return values - base
 
 
