@@ -175,15 +175,21 @@ def run_in_sample_days(run_in: RunIn) -> FloatArray:
     return np.arange(0, run_in.max_days + 1, run_in.sampling_interval_days, dtype=np.float64)
 
 
+_ROUNDING = 1e-12
+
+
 def trigger_fires(observed: FloatArray, trigger: TriggerRule) -> BoolArray:
     """(carrier, sample): samples at which the rule is met, confirmation included; the carrier's
     baseline is the mean of its first `trigger.baseline_samples` samples, which never fire."""
     k = trigger.baseline_samples
     baseline = np.nanmean(observed[:, :k], axis=1)
     with np.errstate(invalid="ignore"):
-        meets: BoolArray = (observed >= trigger.min_level_pg_ml) & (
-            observed - baseline[:, None] >= trigger.min_rise_pg_ml
-        )
+        rise = observed - baseline[:, None]
+        # a mean of equal samples can differ from them in the last bit: such rounding is no rise
+        rounding = _ROUNDING * np.abs(baseline)[:, None]
+        meets: BoolArray = (observed >= trigger.min_level_pg_ml) & (rise >= trigger.min_rise_pg_ml)
+        if trigger.min_rise_pg_ml > 0:
+            meets &= rise > rounding
     meets[:, :k] = False
     if not trigger.confirm:
         return meets
