@@ -103,9 +103,11 @@ def test_adam_tables_for_function_and_survival(valor_sim) -> None:  # type: igno
 def test_biomarker_only_designs_do_not_draw_progression_numbers() -> None:
     """The progression block is drawn only for clinical designs, after every other draw: the
     Phase 1/2 simulation is the same with or without the progression parameters in the table."""
-    from alsim.model.parameters import PARAMETERS, ParameterSet
+    from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
 
-    biomarker_only = ParameterSet(tuple(p for p in PARAMETERS if p.block == "biomarker"))
+    biomarker_only = ParameterSet(
+        tuple(p for p in DEFAULT_PARAMETERS.parameters if p.block == "biomarker")
+    )
     phase12 = load_template("phase12")
     a = simulate_trial(phase12, n_replicates=2, seed=8)
     b = simulate_trial(phase12, n_replicates=2, seed=8, parameters=biomarker_only)

@@ -2,19 +2,100 @@
 
 Read by the model, the population sampler, the report and the docs. Sources are tagged as in
 SCIENCE.md: [V] read in a source, [D] derived by calculation, [A] an assumption or fitted value.
+
+Published values are read from the evidence file (`published`), never typed in. Parameters with
+`fitted_to` target groups are free in the joint calibration (`alsim calibrate`): their table value
+is `CALIBRATED` and `DEFAULT_PARAMETERS` takes the posterior median from the calibration shipped in
+`alsim/model/data/calibration/` (see `alsim.model.calibration`).
 """
 
+import json
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from functools import cache
+from importlib.resources import files
+from typing import Any, Literal
 
 import pandas as pd
+from scipy.special import expit, logit
 
 from alsim.errors import AlsimError
+from alsim.evidence.records import evidence
 
 Variability = Literal["none", "lognormal", "logitnormal", "normal"]
 Block = Literal["biomarker", "progression", "carrier"]
+PriorKind = Literal["lognormal", "logitnormal", "normal"]
+
+#: The table value of a parameter whose value comes from the shipped calibration.
+CALIBRATED = math.nan
+_Z95 = 1.959963984540054
+
+
+def published(record_id: str) -> float:
+    """A published number, read from the evidence file by record id."""
+    return evidence(record_id).numeric_value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prior:
+    """A normal prior on a transformed scale (log, logit or the unit itself) with 95% of its
+    mass between `low` and `high` on the parameter's own scale."""
+
+    kind: PriorKind
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        if not self.low < self.high:
+            raise AlsimError(f"prior range must have low < high, got ({self.low}, {self.high})")
+        if self.kind == "lognormal" and self.low <= 0:
+            raise AlsimError(f"a lognormal prior needs low > 0, got {self.low}")
+        if self.kind == "logitnormal" and not 0 < self.low < self.high < 1:
+            raise AlsimError(f"a logitnormal prior needs 0 < low < high < 1, got {self.low}")
+
+    def to_unconstrained(self, x: float) -> float:
+        """The parameter value on the scale where the prior is normal."""
+        if self.kind == "lognormal":
+            return math.log(x)
+        if self.kind == "logitnormal":
+            return float(logit(x))
+        return float(x)
+
+    def from_unconstrained(self, z: float) -> float:
+        """Inverse of `to_unconstrained`."""
+        if self.kind == "lognormal":
+            return math.exp(z)
+        if self.kind == "logitnormal":
+            return float(expit(z))
+        return float(z)
+
+    @property
+    def mean(self) -> float:
+        """Mean on the unconstrained scale."""
+        return 0.5 * (self.to_unconstrained(self.low) + self.to_unconstrained(self.high))
+
+    @property
+    def sd(self) -> float:
+        """SD on the unconstrained scale."""
+        return (self.to_unconstrained(self.high) - self.to_unconstrained(self.low)) / (2 * _Z95)
+
+    def describe(self) -> str:
+        return f"{self.kind}, 95% in [{self.low:.4g}, {self.high:.4g}]"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Posterior:
+    """What the shipped calibration says about a parameter: median and 95% credible interval,
+    and the evidence records (by id) its fit used."""
+
+    median: float
+    low: float
+    high: float
+    targets: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{self.median:.4g} [{self.low:.4g}, {self.high:.4g}]"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +110,12 @@ class Parameter:
     biomarker-only simulations keep their random streams; "carrier" parameters (the
     presymptomatic phase) only for designs with a monitoring run-in. `sensitivity` is the
     (low, high) range to explore for a weakly identified value.
+
+    `fitted_to` names the calibration target groups (`alsim.evidence` targets.yaml,
+    `calibration_groups`) the parameter is fitted to: such a parameter is free in `alsim
+    calibrate`, with `prior` (default: normal on the log scale, or logit scale for a
+    logit-normal parameter, with 95% of its mass in `sensitivity`), and its value `CALIBRATED`
+    comes from the shipped calibration, which also fills `posterior`.
     """
 
     name: str
@@ -41,27 +128,61 @@ class Parameter:
     omega: float = 0.0
     block: Block = "biomarker"
     sensitivity: tuple[float, float] | None = None
+    prior: Prior | None = None
+    fitted_to: tuple[str, ...] = ()
+    posterior: Posterior | None = None
 
     def __post_init__(self) -> None:
-        if self.sensitivity is not None and not (
-            self.sensitivity[0] <= self.value <= self.sensitivity[1]
+        if (
+            not self.fitted_to
+            and self.sensitivity is not None
+            and not (self.sensitivity[0] <= self.value <= self.sensitivity[1])
         ):
             raise AlsimError(
                 f"parameter {self.name}: value {self.value!r} must lie inside its sensitivity "
                 f"range {self.sensitivity!r}"
             )
+        if self.fitted_to and self.prior_distribution is None:
+            raise AlsimError(
+                f"parameter {self.name}: fitted to {', '.join(self.fitted_to)} but has no prior; "
+                "give sensitivity=(low, high) or prior=Prior(...)"
+            )
         if self.omega < 0:
             raise AlsimError(f"parameter {self.name}: omega must be >= 0, got {self.omega!r}")
         if self.variability == "none" and self.omega != 0:
             raise AlsimError(f"parameter {self.name}: omega given without a variability model")
+        if math.isnan(self.value):
+            return
         if self.variability == "lognormal" and self.value <= 0:
             raise AlsimError(f"parameter {self.name}: lognormal value must be > 0")
         if self.variability == "logitnormal" and not 0 < self.value < 1:
             raise AlsimError(f"parameter {self.name}: logitnormal value must be in (0, 1)")
 
+    @property
+    def prior_distribution(self) -> Prior | None:
+        """`prior`, or the default built from `sensitivity` (None without either)."""
+        if self.prior is not None:
+            return self.prior
+        if self.sensitivity is None:
+            return None
+        low, high = self.sensitivity
+        if self.variability == "logitnormal":
+            return Prior(kind="logitnormal", low=low, high=high)
+        return Prior(kind="lognormal" if low > 0 else "normal", low=low, high=high)
+
+    @property
+    def free(self) -> bool:
+        """Whether `alsim calibrate` fits this parameter."""
+        return bool(self.fitted_to)
+
 
 _NUSI = "Luu 2017 nusinersen population PK (evidence nusi_poppk_*), used as template [V]"
 _HAND_FIT = "SCIENCE.md s.2 hand fit to Phase 1/2 CSF SOD1 and VALOR ITT CSF SOD1/NfL [A]"
+_JOINT_FIT = (
+    "fitted jointly by alsim calibrate (posterior median; prior from the sensitivity range) [A]"
+)
+_CSF_SOD1_GROUPS = ("phase12_csf_sod1", "valor_csf_sod1")
+_NFL_GROUPS = ("valor_nfl", "valor_nfl_faster")
 
 _BALI_A4V = (
     "Bali 2016 A4V ALS-FRS decline mean 3.6 (SD 5) /month (evidence nh16_alsfrs_slope_a4v) as a "
@@ -73,9 +194,9 @@ _BALI_OTHER = (
     "mixture with the A4V mean cannot give 0.9), as a log-normal [A]"
 )
 _SURVIVAL_FIT = (
-    "fitted by src/alsim/calibrate/natural_history.py to Bali 2017 median survival by variant "
-    "class (evidence nh_median_surv_a4v, nh_median_surv_nona4v); a least-squares compromise, as "
-    "survival scales with 1/slope and the published class ratios of slope and survival differ [A]"
+    _JOINT_FIT + " to Bali 2017 median survival by variant class; a compromise, as survival "
+    "scales with 1/slope and the published class ratios of slope and survival differ; prior "
+    "range: three decades [A]"
 )
 
 PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
@@ -115,14 +236,16 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="in_study_slope_factor",
-        value=0.5293,
+        value=CALIBRATED,
         unit="1",
         description="typical in-study ALSFRS-R slope of trial entrants relative to the "
         "natural-history slope of their variant class (trial selection, standard of care)",
-        source="fitted by src/alsim/calibrate/valor.py to the VALOR faster-progression placebo "
-        "ALSFRS-R change (evidence valor_alsfrsr_fast_pbo) [A]",
+        source=_JOINT_FIT + "; prior range: trial entrants decline between a third and 1.5 "
+        "times as fast as the natural-history cohort [A]",
         assumption=True,
         block="progression",
+        sensitivity=(0.3, 1.5),
+        fitted_to=("valor_alsfrsr",),
     ),
     Parameter(
         name="entry_loss_points",
@@ -150,26 +273,28 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
     # --- drug effect on function ---------------------------------------------------------
     Parameter(
         name="t_half_effect_days",
-        value=205.0,
+        value=CALIBRATED,
         unit="d",
         description="half-life of the effect compartment linking injury to the rate of "
         "functional loss, dE/dt = k_E (I_rel - E); weakly identified by week-28 data",
-        source="fitted by src/alsim/calibrate/valor.py to VALOR faster-stratum ALSFRS-R "
-        "(evidence valor_alsfrsr_fast_*); weakly identified, explore the sensitivity range [A]",
+        source=_JOINT_FIT + "; weakly identified: prior range from a month to a year [A]",
         assumption=True,
         block="progression",
         sensitivity=(30.0, 365.0),
+        fitted_to=("valor_alsfrsr",),
     ),
     # --- death or permanent ventilation --------------------------------------------------
     Parameter(
         name="hazard_mid_per_year",
-        value=0.00397,
+        value=CALIBRATED,
         unit="1/year",
         description="hazard of death or permanent ventilation at the disease midpoint "
         "(latent ALSFRS-R 24)",
         source=_SURVIVAL_FIT,
         assumption=True,
         block="progression",
+        sensitivity=(1e-4, 0.1),
+        fitted_to=("natural_history",),
     ),
     Parameter(
         name="hazard_stage_exponent",
@@ -366,7 +491,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     # --- intrathecal PK -------------------------------------------------------------------
     Parameter(
         name="v_csf_l",
-        value=0.441,
+        value=published("nusi_poppk_VCSF"),
         unit="L",
         description="CSF volume (PK compartment)",
         source=_NUSI,
@@ -374,7 +499,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="cl_csf_plasma_l_h",
-        value=0.133,
+        value=published("nusi_poppk_CLCSF"),
         unit="L/h",
         description="clearance from CSF to plasma (CSF outflow)",
         source=_NUSI,
@@ -382,7 +507,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="q_csf_tissue_l_h",
-        value=0.069,
+        value=published("nusi_poppk_QCSF"),
         unit="L/h",
         description="uptake clearance from CSF into CNS tissue (the biophase)",
         source=_NUSI,
@@ -390,7 +515,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="v_plasma_l",
-        value=32.0,
+        value=published("nusi_poppk_Vp"),
         unit="L",
         description="plasma volume of distribution",
         source=_NUSI,
@@ -398,7 +523,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="cl_plasma_l_h",
-        value=2.5,
+        value=published("nusi_poppk_CLp"),
         unit="L/h",
         description="plasma clearance",
         source=_NUSI,
@@ -406,13 +531,16 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="t_half_tissue_days",
-        value=24.6,
+        value=CALIBRATED,
         unit="d",
         description="half-life of tofersen in CNS tissue (biophase elimination)",
-        source=_HAND_FIT,
+        source=_JOINT_FIT + "; prior range: weeks, as the CSF SOD1 nadir near Day 56 needs "
+        "(no tofersen popPK model is public) [A]",
         assumption=True,
         variability="lognormal",
         omega=0.3,
+        sensitivity=(10.0, 60.0),
+        fitted_to=_CSF_SOD1_GROUPS,
     ),
     # --- SOD1 knock-down ------------------------------------------------------------------
     Parameter(
@@ -425,13 +553,16 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="ec50_tissue_mg",
-        value=27.6,
+        value=CALIBRATED,
         unit="mg",
-        description="tissue amount giving half-maximal knock-down (80.8 dose-mg x tissue fraction)",
-        source=_HAND_FIT + "; rescaled to the tissue fraction of the dose [D]",
+        description="tissue amount giving half-maximal knock-down",
+        source=_JOINT_FIT + "; prior range: around the hand fit of 80.8 dose-mg x tissue "
+        "fraction (SCIENCE.md s.2), a factor of about 5 either way [A]",
         assumption=True,
         variability="lognormal",
         omega=0.5,
+        sensitivity=(5.0, 150.0),
+        fitted_to=_CSF_SOD1_GROUPS,
     ),
     Parameter(
         name="hill",
@@ -451,7 +582,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="t_half_sod1_days",
-        value=25.0,
+        value=published("sod1_csf_halflife_human"),
         unit="d",
         description="SOD1 protein half-life in CNS/CSF",
         source="Crisp 2015 human CSF SILK, recalled (evidence sod1_csf_halflife_human) [U]",
@@ -461,13 +592,16 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="f_cns",
-        value=0.5,
+        value=CALIBRATED,
         unit="1",
         description="fraction of CSF SOD1 that comes from suppressible CNS production",
-        source=_HAND_FIT,
+        source=_JOINT_FIT + "; prior range: without a non-suppressible part no fit exists "
+        "(SCIENCE.md s.2) [A]",
         assumption=True,
         variability="logitnormal",
         omega=0.5,
+        sensitivity=(0.2, 0.9),
+        fitted_to=_CSF_SOD1_GROUPS,
     ),
     Parameter(
         name="csf_sod1_base_ng_ml",
@@ -482,13 +616,13 @@ PARAMETERS: tuple[Parameter, ...] = (
     # --- injury and neurofilament ---------------------------------------------------------
     Parameter(
         name="gamma_injury",
-        value=0.881,
+        value=CALIBRATED,
         unit="1",
         description="exponent of injury on SOD1 protein, I = drift(t) * P^gamma",
-        source="fitted by src/alsim/calibrate/valor.py to the VALOR ITT plasma NfL ratio of "
-        "adjusted GMRs at week 28 (evidence valor_plasma_nfl_ratio_itt); SCIENCE.md's hand fit "
-        "was 0.76 [A]",
+        source=_JOINT_FIT + "; prior range around SCIENCE.md's hand fit of 0.76 [A]",
         assumption=True,
+        sensitivity=(0.3, 1.8),
+        fitted_to=_NFL_GROUPS,
     ),
     Parameter(
         name="t_half_nfl_days",
@@ -502,13 +636,16 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="nfl_drift_per_day",
-        value=math.log(1.12) / 196,
+        value=CALIBRATED,
         unit="1/d",
         description="log-rate of NfL rise without drug (disease progression)",
-        source="fitted to VALOR ITT placebo plasma NfL GMR 1.12 at week 28 (SCIENCE.md s.2) [A]",
+        source=_JOINT_FIT + "; prior range: from no rise to doubling in a year [A]; "
+        "between-patient SD an assumption [A]",
         assumption=True,
         variability="normal",
-        omega=0.75 * math.log(1.12) / 196,
+        omega=4.3e-4,
+        sensitivity=(5e-5, 2e-3),
+        fitted_to=_NFL_GROUPS,
     ),
     Parameter(
         name="plasma_nfl_base_other_pg_ml",
@@ -631,6 +768,11 @@ class ParameterSet(Mapping[str, Parameter]):
                     "source": p.source,
                     "block": p.block,
                     "sensitivity": p.sensitivity,
+                    "prior": ""
+                    if p.prior_distribution is None
+                    else p.prior_distribution.describe(),
+                    "posterior": "" if p.posterior is None else p.posterior.describe(),
+                    "fitted_to": ", ".join(p.posterior.targets if p.posterior else p.fitted_to),
                 }
                 for p in self.parameters
             ]
@@ -640,5 +782,57 @@ class ParameterSet(Mapping[str, Parameter]):
         """Typical values by name (for manifests)."""
         return {p.name: p.value for p in self.parameters}
 
+    @property
+    def free(self) -> tuple[Parameter, ...]:
+        """The parameters `alsim calibrate` fits, in table order."""
+        return tuple(p for p in self.parameters if p.free)
 
-DEFAULT_PARAMETERS = ParameterSet()
+
+CALIBRATION_DIR = ("data", "calibration")
+CALIBRATION_SUMMARY = "summary.json"
+CALIBRATION_DRAWS = "posterior.parquet"
+
+
+@cache
+def shipped_calibration() -> dict[str, Any] | None:
+    """The calibration summary shipped with alsim (None before the first calibration)."""
+    resource = files("alsim.model").joinpath(*CALIBRATION_DIR, CALIBRATION_SUMMARY)
+    if not resource.is_file():
+        return None
+    document: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    return document
+
+
+def calibrated(parameters: ParameterSet, summary: Mapping[str, Any] | None) -> ParameterSet:
+    """`parameters` with every free parameter at its posterior median from `summary`.
+
+    Without a summary the free parameters keep their `CALIBRATED` (NaN) table value: only
+    `alsim calibrate`, which sets them itself, can run then.
+    """
+    if summary is None:
+        return parameters
+    fitted = summary["parameters"]
+    out = []
+    for p in parameters.parameters:
+        if not p.free:
+            out.append(p)
+            continue
+        if p.name not in fitted:
+            raise AlsimError(
+                f"parameter {p.name} is fitted but the shipped calibration has no value for it; "
+                "regenerate it with the command in README.md (alsim calibrate)"
+            )
+        entry = fitted[p.name]
+        posterior = Posterior(
+            median=float(entry["median"]),
+            low=float(entry["low"]),
+            high=float(entry["high"]),
+            targets=tuple(entry["targets"]),
+        )
+        out.append(replace(p, value=posterior.median, posterior=posterior))
+    return ParameterSet(tuple(out))
+
+
+#: The uncalibrated table: free parameters hold `CALIBRATED`.
+TABLE = ParameterSet(PARAMETERS)
+DEFAULT_PARAMETERS = calibrated(TABLE, shipped_calibration())

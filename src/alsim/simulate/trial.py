@@ -17,6 +17,7 @@ from alsim.errors import AlsimError
 from alsim.model.adverse_events import AdverseEventTerm
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
 from alsim.model.system import DoseSchedule, solve
+from alsim.model.uncertainty import PosteriorDraws
 from alsim.population.progression import DiseaseCourse, stack_courses
 from alsim.population.sampling import Population, sample_population
 from alsim.simulate.adverse_events import (
@@ -84,6 +85,23 @@ class TrialSimulation:
     adverse_events: AdverseEvents | None = None
     parameter_set: ParameterSet = DEFAULT_PARAMETERS
     carriers: "CarrierRecord | None" = None
+    uncertainty: PosteriorDraws | None = None
+
+    def replicate_parameters(self, replicate: int) -> ParameterSet:
+        """The parameter table replicate `replicate` was simulated with."""
+        if self.uncertainty is None:
+            return self.parameter_set
+        return self.uncertainty.parameters_for(self.seed, replicate, self.parameter_set)
+
+    @property
+    def draw_index(self) -> IntArray:
+        """The posterior draw of each replicate (-1 everywhere without uncertainty)."""
+        if self.uncertainty is None:
+            return np.full(self.n_replicates, -1, dtype=np.int64)
+        return np.array(
+            [self.uncertainty.draw_index(self.seed, int(r)) for r in self.replicate],
+            dtype=np.int64,
+        )
 
     @property
     def has_events(self) -> bool:
@@ -169,6 +187,7 @@ def simulate_trial(
     first_replicate: int = 0,
     adverse_event_terms: Sequence[AdverseEventTerm] | None = None,
     discontinuation: bool = True,
+    uncertainty: PosteriorDraws | None = None,
 ) -> TrialSimulation:
     """Simulate replicates `first_replicate .. first_replicate + n_replicates - 1` of `design`.
 
@@ -177,7 +196,10 @@ def simulate_trial(
     one parameter set per replicate for run-in designs (`alsim.simulate.presymptomatic`). With
     `discontinuation=False` nobody drops out or is withdrawn (every random number is still
     drawn, so the patients are the same): the counterfactual a hypothetical estimand ("had
-    treatment continued") refers to, used for true effects.
+    treatment continued") refers to, used for true effects. With `uncertainty` (posterior draws,
+    e.g. `alsim.model.uncertainty.shipped_posterior()`), replicate r takes the free parameters
+    from its own posterior draw (`PosteriorDraws.draw_index`), so results carry parameter
+    uncertainty as well as trial sampling.
     """
     if adverse_event_terms is None:
         # imported here: the calibration reads the evidence package, which itself uses simulate
@@ -191,6 +213,12 @@ def simulate_trial(
     if design.run_in is not None:
         from alsim.simulate.presymptomatic import simulate_carrier_trial
 
+        if uncertainty is not None and isinstance(parameters, ParameterSet):
+            first = first_replicate
+            parameters = [
+                uncertainty.parameters_for(seed, r, parameters)
+                for r in range(first, first + n_replicates)
+            ]
         return simulate_carrier_trial(
             design,
             n_replicates=n_replicates,
@@ -214,7 +242,12 @@ def simulate_trial(
     entry_draws: list[FloatArray] = []
     for r in replicates:
         rng = replicate_rng(seed, int(r))
-        populations.append(sample_population(design.population, parameters, n_patients, rng))
+        p_r = (
+            parameters
+            if uncertainty is None
+            else uncertainty.parameters_for(seed, int(r), parameters)
+        )
+        populations.append(sample_population(design.population, p_r, n_patients, rng))
         noise.append(rng.standard_normal((len(endpoints), n_patients, visit_days.size)))
         if design.dropout_per_year > 0:
             mean_days = DAYS_PER_YEAR / design.dropout_per_year
@@ -223,7 +256,7 @@ def simulate_trial(
             dropout.append(np.full(n_patients, np.inf))
         if design.has_progression:
             # drawn after every biomarker draw of the replicate
-            courses.append(sample_course(design, parameters, rng))
+            courses.append(sample_course(design, p_r, rng))
             entry_draws.append(np.asarray(rng.random(n_patients), dtype=np.float64))
     age, male, a4v, individual = _stack(populations)
     z = np.stack(noise)
@@ -335,6 +368,7 @@ def simulate_trial(
         observed=observed,
         adverse_events=adverse_events,
         parameter_set=parameters,
+        uncertainty=uncertainty,
     )
     if clinical is None:
         return simulation
