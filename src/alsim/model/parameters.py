@@ -420,7 +420,7 @@ CARRIER_PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="onset_age_mean_years",
-        value=49.7,
+        value=published("nh_onset_age"),
         unit="years",
         description="mean age at symptom onset of SOD1 carriers who develop ALS (normal law)",
         source="Bali 2017 SOD1-ALS onset age, same in A4V and other variants (evidence "
