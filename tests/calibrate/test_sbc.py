@@ -11,16 +11,9 @@ from alsim.calibrate.targets import select_groups
 
 @pytest.mark.slow
 def test_credible_intervals_cover_the_truth() -> None:
-    settings = CalibrationSettings(
-        n_points=128,
-        n_replicates=12,
-        headline_replicates=2,
-        n_imputations=2,
-        n_steps=1200,
-        n_draws=1000,
-        emulator_restarts=0,
-        seed=5,
-    )
+    # the shipped calibration's design (256 points x 64 replicates; about 20 min on 2 cores):
+    # a smaller one (128 x 12) under-covers the tightly identified NfL drift (0.45)
+    settings = CalibrationSettings(seed=5, n_steps=800, n_draws=1000)
     space = free_space()
     design = run_design(space, settings)
     with threadpool_limits(1):
