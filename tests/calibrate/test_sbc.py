@@ -15,7 +15,7 @@ def test_credible_intervals_cover_the_truth() -> None:
     # a smaller one (128 x 12) under-covers the tightly identified NfL drift (0.45)
     settings = CalibrationSettings(seed=5, n_steps=800, n_draws=1000)
     space = free_space()
-    design = run_design(space, settings)
+    design = run_design(space, settings, workers=2)
     with threadpool_limits(1):
         emulator = emulate(design, settings)
     groups, _ = select_groups(None, ())
