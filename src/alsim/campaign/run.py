@@ -35,7 +35,7 @@ from alsim.design.io import dump_design
 from alsim.design.trial import TrialDesign
 from alsim.io.output import write_parquet_atomic, write_text_atomic
 from alsim.model.parameters import DEFAULT_PARAMETERS
-from alsim.model.uncertainty import prior_parameter_sets
+from alsim.model.uncertainty import prior_parameter_sets, shipped_posterior
 from alsim.simulate.trial import MAX_REPLICATES, simulate_trial
 
 TRUTH_PATIENTS = 5_000
@@ -69,6 +69,7 @@ class Campaign:
     seed: int
     chunk_replicates: int = 50
     truth_patients: int = TRUTH_PATIENTS
+    uncertainty: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.n_replicates <= MAX_REPLICATES:
@@ -109,6 +110,8 @@ class Campaign:
             "plan": [a.model_dump(mode="json") for a in self.plan],
             "parameters": DEFAULT_PARAMETERS.to_dict(),
         }
+        if self.uncertainty:
+            document["uncertainty"] = shipped_posterior().fingerprint
         canonical = json.dumps(document, sort_keys=True)
         document["sha256"] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         return document
@@ -123,13 +126,22 @@ def simulate_chunk(
     parameters: str = "typical",
 ) -> pd.DataFrame:
     """Simulate replicates ``first .. first + n - 1`` and run the plan on them (a unit of work);
-    ``parameters="prior"`` draws one parameter set per replicate (`alsim.model.uncertainty`)."""
+    ``parameters="prior"`` draws one parameter set per replicate from the design prior,
+    ``"posterior"`` takes each replicate's own draw of the shipped calibration's posterior
+    (`alsim.model.uncertainty`)."""
     sets = (
         prior_parameter_sets(DEFAULT_PARAMETERS, seed=seed, replicates=range(first, first + n))
         if parameters == "prior"
         else DEFAULT_PARAMETERS
     )
-    sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first, parameters=sets)
+    sim = simulate_trial(
+        design,
+        n_replicates=n,
+        seed=seed,
+        first_replicate=first,
+        parameters=sets,
+        uncertainty=shipped_posterior() if parameters == "posterior" else None,
+    )
     return pd.concat(
         [run_plan(sim, plan), serious_event_rows(sim), funnel_rows(sim)], ignore_index=True
     )
@@ -247,7 +259,7 @@ def pending_tasks(campaign: Campaign, out: Path) -> list[_Task]:
                 campaign.seed,
                 c.first,
                 c.n,
-                points[c.point].parameters,
+                "posterior" if campaign.uncertainty else points[c.point].parameters,
             ),
             c.n,
         )

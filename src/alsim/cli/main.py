@@ -2,7 +2,7 @@
 
 import typer
 
-from alsim.cli import analyze, power, reproduce, simulate
+from alsim.cli import analyze, calibrate, power, reproduce, simulate
 from alsim.cli import app as app_command
 
 app = typer.Typer(
@@ -26,4 +26,7 @@ app.command("analyze", short_help="Analyse ADaM-like trial data (yours or simula
     analyze.analyze
 )
 app.command("power", short_help="Power, type I error, bias and coverage over a grid.")(power.power)
+app.command("calibrate", short_help="Fit the free parameters jointly to the evidence.")(
+    calibrate.calibrate
+)
 app.command("app", short_help="Start the web app.")(app_command.app)

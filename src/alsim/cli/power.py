@@ -11,6 +11,9 @@ from alsim.cli._common import console, print_table, replicate_progress, user_err
 if TYPE_CHECKING:
     import pandas as pd
 
+    from alsim.campaign import Campaign
+    from alsim.campaign.run import CampaignResult
+
 DEFAULT_CHUNK = 50
 
 
@@ -54,6 +57,13 @@ def power(
             help="Imputations of every analysis that imputes (default: the plan's).",
         ),
     ] = None,
+    uncertainty: Annotated[
+        bool,
+        typer.Option(
+            "--uncertainty",
+            help="Also run every replicate at its own posterior draw: assurance beside power.",
+        ),
+    ] = False,
 ) -> None:
     """Power, type I error, bias and CI coverage of a design's analysis plan over a grid.
 
@@ -71,6 +81,7 @@ def power(
             scheduler=scheduler,
             truth_patients=truth_patients,
             imputations=imputations,
+            uncertainty=uncertainty,
         )
 
 
@@ -86,10 +97,12 @@ def _run(
     scheduler: str | None,
     truth_patients: int,
     imputations: int | None,
+    uncertainty: bool = False,
 ) -> None:
     import time
+    from dataclasses import replace
 
-    from alsim.campaign import Campaign, default_plan, design_grid, parse_vary, run_campaign
+    from alsim.campaign import Campaign, default_plan, design_grid, parse_vary
     from alsim.campaign.run import check_workers
     from alsim.design import load_design
     from alsim.errors import AlsimError
@@ -108,22 +121,26 @@ def _run(
         truth_patients=truth_patients,
     )
     started = time.perf_counter()
-    with replicate_progress("power") as progress:
-        task = progress.add_task("power", total=None)
+    if uncertainty:
+        from alsim.campaign.assurance import assurance_table
+        from alsim.io.output import write_parquet_atomic, write_text_atomic
 
-        def on_start(total: int, done: int) -> None:
-            progress.update(task, total=total, completed=done)
-            if done:
-                console.print(f"resuming: {done} of {total} replicates already done in {out}")
-
-        result = run_campaign(
-            campaign,
-            out,
-            workers=workers,
-            scheduler=scheduler,
-            on_start=on_start,
-            on_done=lambda n: progress.advance(task, n),
+        at_median = _execute(campaign, out / MEDIAN_DIR, workers, scheduler)
+        over = _execute(
+            replace(campaign, uncertainty=True), out / POSTERIOR_DIR, workers, scheduler
         )
+        table = assurance_table(at_median.summary, over.summary)
+        write_parquet_atomic(table, out / "assurance.parquet")
+        write_text_atomic(table.to_csv(index=False), out / "assurance.csv")
+        _print_summary(at_median.summary)
+        _print_assurance(table)
+        console.print(
+            f"{len(points)} design point(s) x {replicates} replicates of {base.study_id}, at the "
+            f"posterior median and over the posterior, in {time.perf_counter() - started:.1f} s; "
+            f"wrote {out}/assurance.csv, {MEDIAN_DIR}/ and {POSTERIOR_DIR}/"
+        )
+        return
+    result = _execute(campaign, out, workers, scheduler)
     seconds = time.perf_counter() - started
     _print_summary(result.summary)
     _print_safety(result.safety)
@@ -134,6 +151,53 @@ def _run(
         f"{seconds:.1f} s; wrote {out}/summary.parquet, summary.csv, safety.csv, points/"
         + (f", {report.name}" if report else "")
     )
+
+
+MEDIAN_DIR = "at-posterior-median"
+POSTERIOR_DIR = "over-posterior"
+
+
+def _execute(
+    campaign: "Campaign", out: Path, workers: int, scheduler: str | None
+) -> "CampaignResult":
+    """Run (or resume) one campaign with the progress bar."""
+    from alsim.campaign import run_campaign
+
+    with replicate_progress("power") as progress:
+        task = progress.add_task("power", total=None)
+
+        def on_start(total: int, done: int) -> None:
+            progress.update(task, total=total, completed=done)
+            if done:
+                console.print(f"resuming: {done} of {total} replicates already done in {out}")
+
+        return run_campaign(
+            campaign,
+            out,
+            workers=workers,
+            scheduler=scheduler,
+            on_start=on_start,
+            on_done=lambda n: progress.advance(task, n),
+        )
+
+
+def _print_assurance(table: "pd.DataFrame") -> None:
+    from rich.table import Table
+
+    out = Table(title="power at the posterior median and assurance over the posterior")
+    for column in ("design point", "analysis", "power at median", "assurance"):
+        out.add_column(
+            column, justify="left" if column in ("design point", "analysis") else "right"
+        )
+    for row in table.itertuples(index=False):
+        name = f"{row.analysis}{' (primary)' if row.primary else ''}"
+        out.add_row(
+            str(row.label),
+            name,
+            f"{row.power_at_median:.3f} +/- {row.power_mcse:.3f}",
+            f"{row.assurance:.3f} +/- {row.assurance_mcse:.3f}",
+        )
+    console.print(out)
 
 
 def _print_safety(safety: "pd.DataFrame") -> None:

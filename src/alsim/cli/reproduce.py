@@ -33,13 +33,21 @@ def reproduce(
     ] = 1000,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (>= 0).")] = 20200708,
     overwrite: Annotated[bool, typer.Option("--overwrite", help=OVERWRITE_HELP)] = False,
+    uncertainty: Annotated[
+        bool,
+        typer.Option(
+            "--uncertainty", help="Each replicate draws its parameters from the posterior."
+        ),
+    ] = False,
 ) -> None:
     """Simulate published studies many times and set each result beside the published one."""
     with user_errors():
-        _run(study.value, out, replicates, seed, overwrite)
+        _run(study.value, out, replicates, seed, overwrite, uncertainty)
 
 
-def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> None:
+def _run(
+    study: str, out: Path, replicates: int, seed: int, overwrite: bool, uncertainty: bool
+) -> None:
     import time
 
     from alsim.errors import AlsimError
@@ -48,7 +56,7 @@ def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> 
     from alsim.io.manifest import build_manifest
     from alsim.model import DEFAULT_PARAMETERS
     from alsim.report.reproduce import section_rows, write_reproduction
-    from alsim.report.tables import COMPARISON_HEADER, comparison_cells
+    from alsim.report.tables import COMPARISON_HEADER, comparison_cells, role_summary
     from alsim.simulate import MAX_REPLICATES
 
     studies = resolve_studies(study)
@@ -57,10 +65,17 @@ def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> 
     if seed < 0:
         raise AlsimError(f"--seed must be >= 0, got {seed}")
     check_output_dir(out, overwrite=overwrite)
+    draws = None
+    if uncertainty:
+        from alsim.model.uncertainty import shipped_posterior
+
+        draws = shipped_posterior()
     results = []
     for name in studies:
         with console.status(f"simulating {name}: {replicates} replicates"):
-            results.append(reproduce_study(name, n_replicates=replicates, seed=seed))
+            results.append(
+                reproduce_study(name, n_replicates=replicates, seed=seed, uncertainty=draws)
+            )
     shown = [i for i, name in enumerate(COMPARISON_HEADER) if name != "Source"]
     for result in results:
         for title, rows in section_rows(result):
@@ -69,6 +84,7 @@ def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> 
                 [COMPARISON_HEADER[i] for i in shown],
                 [[comparison_cells(row)[i] for i in shown] for row in rows],
             )
+        console.print(f"{result.design.title}: {role_summary(result.rows)}", highlight=False)
         for note in result.notes:
             console.print(f"note: {note}", highlight=False)
     with atomic_output_dir(out, overwrite=overwrite) as staging:
@@ -87,7 +103,9 @@ def _run(study: str, out: Path, replicates: int, seed: int, overwrite: bool) -> 
             extra={
                 "command_line": (
                     f"alsim reproduce --study {study} --replicates {replicates} --seed {seed}"
+                    + (" --uncertainty" if uncertainty else "")
                 ),
+                "uncertainty": uncertainty,
                 "replicates_by_study": {r.study: r.n_replicates for r in results},
             },
         )

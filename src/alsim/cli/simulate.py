@@ -32,14 +32,26 @@ def simulate(
         str,
         typer.Option("--formats", help="ADaM table formats, comma-separated: parquet, csv, xpt."),
     ] = DEFAULT_FORMATS,
+    uncertainty: Annotated[
+        bool,
+        typer.Option(
+            "--uncertainty", help="Each replicate draws its parameters from the posterior."
+        ),
+    ] = False,
 ) -> None:
     """Simulate a design; write ADaM tables (Parquet, CSV, XPT), NONMEM data, report, manifest."""
     with user_errors():
-        _run(design_file, replicates, seed, out, overwrite, formats)
+        _run(design_file, replicates, seed, out, overwrite, formats, uncertainty)
 
 
 def _run(
-    design_file: Path, replicates: int, seed: int, out: Path, overwrite: bool, formats: str
+    design_file: Path,
+    replicates: int,
+    seed: int,
+    out: Path,
+    overwrite: bool,
+    formats: str,
+    uncertainty: bool = False,
 ) -> None:
     import time
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -59,6 +71,11 @@ def _run(
     if seed < 0:
         raise AlsimError(f"--seed must be >= 0, got {seed}")
     check_output_dir(out, overwrite=overwrite)
+    draws = None
+    if uncertainty:
+        from alsim.model.uncertainty import shipped_posterior
+
+        draws = shipped_posterior()
     started = time.perf_counter()
     labels = _parameter_labels(DEFAULT_PARAMETERS)
     with atomic_output_dir(out, overwrite=overwrite) as staging:
@@ -77,7 +94,9 @@ def _run(
             chunk = max(1, CHUNK_PATIENTS // design.n_patients)
             for first in range(0, replicates, chunk):
                 n = min(chunk, replicates - first)
-                sim = simulate_trial(design, n_replicates=n, seed=seed, first_replicate=first)
+                sim = simulate_trial(
+                    design, n_replicates=n, seed=seed, first_replicate=first, uncertainty=draws
+                )
                 if pending is not None:
                     pending.result()
                 pending = writer.submit(_write_chunk, sim, streams, nonmem)
@@ -113,7 +132,9 @@ def _run(
                         if formats != DEFAULT_FORMATS
                         else ""
                     )
+                    + (" --uncertainty" if uncertainty else "")
                 ),
+                "uncertainty": uncertainty,
                 "formats": list(table_formats),
                 "xpt_renamed_variables": {k: v for k, v in xpt_renamed.items() if v}
                 if "xpt" in table_formats

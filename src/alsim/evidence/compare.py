@@ -1,7 +1,7 @@
 """Simulated vs published, side by side: each target's simulated distribution over replicates
 beside the published value, its CI and its source."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib.resources import files
@@ -96,9 +96,16 @@ class Target:
     tolerance: float | None = None
 
 
+Role = Literal["calibrated", "validation", "prediction"]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ComparisonRow:
-    """One line of the simulated-vs-published table."""
+    """One line of the simulated-vs-published table.
+
+    `role`: "calibrated" (a fit used this published number; `fitted` names what was fitted to
+    it), "validation" (a published number no fit used) or "prediction" (no published number).
+    """
 
     study: str
     target: str
@@ -116,9 +123,13 @@ class ComparisonRow:
     inside: bool | None
     source: str
     verification_tier: str
+    role: Role = "prediction"
+    fitted: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        document = asdict(self)
+        document["fitted"] = list(self.fitted)
+        return document
 
 
 @cache
@@ -128,11 +139,21 @@ def _targets_document() -> dict[str, Any]:
     return document
 
 
+#: Top-level keys of targets.yaml that are not studies.
+NOT_STUDIES = ("calibration_groups", "cross_validation", "design_inputs")
+
+
+def targets_document() -> dict[str, Any]:
+    """targets.yaml as read (do not modify)."""
+    return _targets_document()
+
+
 def study_targets(study: str) -> tuple[tuple[Target, ...], tuple[Target, ...]]:
     """Targets with published values, and predictions without, for `study`."""
     document = _targets_document()
-    if study not in document:
-        raise EvidenceError(f"no targets for study {study!r}; allowed: {', '.join(document)}")
+    studies = [k for k in document if k not in NOT_STUDIES]
+    if study not in studies:
+        raise EvidenceError(f"no targets for study {study!r}; allowed: {', '.join(studies)}")
     entry = document[study]
     return (
         tuple(Target(**t) for t in entry.get("targets", [])),
@@ -189,12 +210,25 @@ def _pick_protocol(result: "protocol.ArmContrast", target: Target, control_arm: 
 
 
 def _natural_history(sim: TrialSimulation, target: Target) -> FloatArray:
-    return natural_history_values(
-        target.quantity,
-        target.arm,
-        seed=sim.seed,
-        replicates=sim.replicate,
-        parameters=sim.parameter_set,
+    if sim.uncertainty is None:
+        return natural_history_values(
+            target.quantity,
+            target.arm,
+            seed=sim.seed,
+            replicates=sim.replicate,
+            parameters=sim.parameter_set,
+        )
+    return np.concatenate(
+        [
+            natural_history_values(
+                target.quantity,
+                target.arm,
+                seed=sim.seed,
+                replicates=sim.replicate[i : i + 1],
+                parameters=sim.replicate_parameters(int(r)),
+            )
+            for i, r in enumerate(sim.replicate)
+        ]
     )
 
 
@@ -230,29 +264,28 @@ def simulated_values(
     return _pick(_change_at(sim, target.paramcd, target.visit), target)
 
 
-def compare(
-    study: str, sim: TrialSimulation, *, n_imputations: int | None = None
-) -> list[ComparisonRow]:
-    """Every target and prediction of `study`, simulated (median, 2.5-97.5%) vs published.
-
-    A published CI is met when the simulated median lies inside it; a published value without a
-    CI is met when it lies within the target's `tolerance` of the simulated median, or, without a
-    tolerance, inside the simulated 2.5-97.5% range. An evidence record whose value is a gap
-    (null) makes the row a prediction that still names the record.
-    """
-    targets, predictions = study_targets(study)
-    rows = []
+def target_values(
+    sim: TrialSimulation,
+    targets: Sequence[Target],
+    *,
+    n_imputations: int | None = None,
+) -> list[FloatArray]:
+    """Each target's estimate in every replicate of `sim`, shaped (replicate,), in the order of
+    `targets`: one plan runner for all, so analyses that impute the same values share one set of
+    imputations and targets of the same analysis share one fit. `n_imputations` overrides the
+    plan's number of imputations."""
+    out = []
     analysed: dict[tuple[str, str], PercentChangeResult] = {}
     protocol_results: dict[tuple[str, str, str, str], protocol.ArmContrast] = {}
     runner = protocol.runner(sim, n_imputations=n_imputations)
     runner.prepare(
         [
             protocol.target_analysis(sim.design, t.quantity, t.paramcd, t.visit, t.population)
-            for t in (*targets, *predictions)
+            for t in targets
             if t.quantity in PROTOCOL_QUANTITIES
         ]
     )
-    for target in (*targets, *predictions):
+    for target in targets:
         if target.quantity == "extension_entered_n":
             values = _entered(sim)
         elif target.quantity in CARRIER_QUANTITY_LABELS:
@@ -274,6 +307,29 @@ def compare(
             if key not in analysed:
                 analysed[key] = _change_at(sim, *key)
             values = _pick(analysed[key], target)
+        out.append(values)
+    return out
+
+
+def compare(
+    study: str, sim: TrialSimulation, *, n_imputations: int | None = None
+) -> list[ComparisonRow]:
+    """Every target and prediction of `study`, simulated (median, 2.5-97.5%) vs published.
+
+    A published CI is met when the simulated median lies inside it; a published value without a
+    CI is met when it lies within the target's `tolerance` of the simulated median, or, without a
+    tolerance, inside the simulated 2.5-97.5% range. An evidence record whose value is a gap
+    (null) makes the row a prediction that still names the record. Each row carries its role
+    (`alsim.evidence.roles`).
+    """
+    from alsim.evidence.roles import role_of
+
+    targets, predictions = study_targets(study)
+    every = (*targets, *predictions)
+    rows = []
+    for target, values in zip(
+        every, target_values(sim, every, n_imputations=n_imputations), strict=True
+    ):
         if np.all(np.isnan(values)):
             median = low = high = float("nan")
         else:
@@ -313,6 +369,7 @@ def compare(
             else:
                 criterion = "published value inside simulated 95% range"
                 inside = bool(low <= published <= high)
+        role, fitted = role_of(name if published is not None else None)
         rows.append(
             ComparisonRow(
                 study=study,
@@ -331,6 +388,8 @@ def compare(
                 inside=inside,
                 source=source,
                 verification_tier=tier,
+                role=role,
+                fitted=fitted,
             )
         )
     return rows

@@ -11,7 +11,7 @@ from alsim.evidence.carriers import PrimaryPrediction, predict_primary
 from alsim.evidence.compare import ComparisonRow, compare
 from alsim.evidence.safety import safety_rows
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
-from alsim.model.uncertainty import prior_parameter_sets
+from alsim.model.uncertainty import PosteriorDraws, prior_parameter_sets
 from alsim.simulate.trial import TrialSimulation, simulate_trial
 
 
@@ -57,12 +57,16 @@ def study_notes(design: TrialDesign, parameters: ParameterSet) -> tuple[str, ...
         return ()
     effect = parameters["mtt_effect_days"]
     low, high = effect.sensitivity or (effect.value, effect.value)
+    interval = "sensitivity range"
+    if effect.posterior is not None:
+        low, high = effect.posterior.low, effect.posterior.high
+        interval = "95% credible interval"
     notes = [
         f"Clinical effects depend on the mean transit time of the delayed-onset chain "
-        f"({effect.value:.0f} days), which the week-28 data identify only weakly: it is an "
-        f"ASSUMPTION fitted to the faster-stratum ALSFRS-R result; explore {low:.0f}-{high:.0f} "
-        "days before relying on long-term predictions. Each patient's potency and recovery "
-        "capacity are assumptions too (the evidence file does not identify their spread).",
+        f"({effect.value:.0f} days), which the week-28 data identify only weakly: it is fitted "
+        f"to the faster-stratum ALSFRS-R results ({interval} {low:.0f}-{high:.0f} days); use "
+        "--uncertainty before relying on long-term predictions. Each patient's potency and "
+        "recovery capacity are assumptions (the evidence file does not identify their spread).",
         "Trial entrants' in-study ALSFRS-R slope relative to their variant class "
         f"(in_study_slope_factor = {parameters.value('in_study_slope_factor'):.2f}) is fitted to "
         "the faster-stratum placebo change; the A4V share, the faster-progression cut-off and "
@@ -112,9 +116,15 @@ def resolve_studies(study: str) -> tuple[str, ...]:
 
 
 def reproduce_study(
-    study: str, *, n_replicates: int, seed: int, parameters: ParameterSet = DEFAULT_PARAMETERS
+    study: str,
+    *,
+    n_replicates: int,
+    seed: int,
+    parameters: ParameterSet = DEFAULT_PARAMETERS,
+    uncertainty: PosteriorDraws | None = None,
 ) -> StudyReproduction:
-    """Simulate `study`'s template and compare every target with its published value."""
+    """Simulate `study`'s template and compare every target with its published value; with
+    `uncertainty` every replicate takes its own posterior draw of the free parameters."""
     design = load_template(study)
     start = time.perf_counter()
     notes = study_notes(design, parameters)
@@ -126,7 +136,20 @@ def reproduce_study(
             "replicate slow.",
         )
         n_replicates = cap
-    sim = simulate_trial(design, n_replicates=n_replicates, seed=seed, parameters=parameters)
+    if uncertainty is not None:
+        notes = (
+            *notes,
+            f"Parameter uncertainty: each replicate uses its own draw of the {uncertainty.n_draws} "
+            "posterior draws of the shipped calibration, so ranges include what the evidence "
+            "leaves unknown about the biology.",
+        )
+    sim = simulate_trial(
+        design,
+        n_replicates=n_replicates,
+        seed=seed,
+        parameters=parameters,
+        uncertainty=uncertainty,
+    )
     rows = (*compare(study, sim), *safety_rows(study, sim))
     prediction = None
     if design.run_in is not None:

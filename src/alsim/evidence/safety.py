@@ -16,6 +16,7 @@ from alsim.analysis.safety import risk_difference
 from alsim.calibrate.safety import TERM_SOURCES, arm_incidences
 from alsim.evidence.compare import ComparisonRow
 from alsim.evidence.records import EvidenceRecord, evidence
+from alsim.evidence.roles import role_of
 from alsim.simulate.adverse_events import AdverseEvents, truncate_follow_up
 from alsim.simulate.trial import TrialSimulation
 
@@ -56,6 +57,7 @@ def _row(
         "range": low <= published <= high,
         "unstated": low <= published <= high,
     }[check]
+    role, fitted = role_of(record.id)
     return ComparisonRow(
         study=study,
         target=record.id,
@@ -73,6 +75,8 @@ def _row(
         inside=None if inside is None else bool(inside),
         source=record.source,
         verification_tier=record.verification_tier,
+        role=role,
+        fitted=fitted,
     )
 
 

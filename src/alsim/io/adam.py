@@ -60,6 +60,8 @@ def build_adsl(sim: TrialSimulation) -> pd.DataFrame:
     )
     for name, values in sim.parameters.items():
         frame[name.upper()] = values.reshape(-1)
+    if sim.uncertainty is not None:
+        frame["PDRAW"] = np.repeat(sim.draw_index, n_pat)  # posterior draw of the replicate
     if sim.has_events:
         event = sim.event_day <= sim.censor_day
         end = np.where(event, sim.event_day, sim.censor_day)

@@ -2,18 +2,100 @@
 
 Read by the model, the population sampler, the report and the docs. Sources are tagged as in
 SCIENCE.md: [V] read in a source, [D] derived by calculation, [A] an assumption or fitted value.
+
+Published values are read from the evidence file (`published`), never typed in. Parameters with
+`fitted_to` target groups are free in the joint calibration (`alsim calibrate`): their table value
+is `CALIBRATED` and `DEFAULT_PARAMETERS` takes the posterior median from the calibration shipped in
+`alsim/model/data/calibration/` (`calibrated`, `shipped_calibration`).
 """
 
+import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from functools import cache
+from importlib.resources import files
+from typing import Any, Literal
 
 import pandas as pd
+from scipy.special import expit, logit
 
 from alsim.errors import AlsimError
+from alsim.evidence.records import evidence
 
 Variability = Literal["none", "lognormal", "logitnormal", "normal"]
 Block = Literal["biomarker", "progression", "carrier"]
+PriorKind = Literal["lognormal", "logitnormal", "normal"]
+
+#: The table value of a parameter whose value comes from the shipped calibration.
+CALIBRATED = math.nan
+_Z95 = 1.959963984540054
+
+
+def published(record_id: str) -> float:
+    """A published number, read from the evidence file by record id."""
+    return evidence(record_id).numeric_value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prior:
+    """A normal prior on a transformed scale (log, logit or the unit itself) with 95% of its
+    mass between `low` and `high` on the parameter's own scale."""
+
+    kind: PriorKind
+    low: float
+    high: float
+
+    def __post_init__(self) -> None:
+        if not self.low < self.high:
+            raise AlsimError(f"prior range must have low < high, got ({self.low}, {self.high})")
+        if self.kind == "lognormal" and self.low <= 0:
+            raise AlsimError(f"a lognormal prior needs low > 0, got {self.low}")
+        if self.kind == "logitnormal" and not 0 < self.low < self.high < 1:
+            raise AlsimError(f"a logitnormal prior needs 0 < low < high < 1, got {self.low}")
+
+    def to_unconstrained(self, x: float) -> float:
+        """The parameter value on the scale where the prior is normal."""
+        if self.kind == "lognormal":
+            return math.log(x)
+        if self.kind == "logitnormal":
+            return float(logit(x))
+        return float(x)
+
+    def from_unconstrained(self, z: float) -> float:
+        """Inverse of `to_unconstrained`."""
+        if self.kind == "lognormal":
+            return math.exp(z)
+        if self.kind == "logitnormal":
+            return float(expit(z))
+        return float(z)
+
+    @property
+    def mean(self) -> float:
+        """Mean on the unconstrained scale."""
+        return 0.5 * (self.to_unconstrained(self.low) + self.to_unconstrained(self.high))
+
+    @property
+    def sd(self) -> float:
+        """SD on the unconstrained scale."""
+        return (self.to_unconstrained(self.high) - self.to_unconstrained(self.low)) / (2 * _Z95)
+
+    def describe(self) -> str:
+        return f"{self.kind}, 95% in [{self.low:.4g}, {self.high:.4g}]"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Posterior:
+    """What the shipped calibration says about a parameter: median and 95% credible interval,
+    and the evidence records (by id) its fit used."""
+
+    median: float
+    low: float
+    high: float
+    targets: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{self.median:.4g} [{self.low:.4g}, {self.high:.4g}]"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +111,14 @@ class Parameter:
     phase) only for designs with a monitoring run-in. `sensitivity` is the (low, high) range the
     value can take on the evidence (its sourced plausible range), None where the value is a
     normalisation.
+
+    `fitted_to` names the calibration target groups (`alsim.evidence` targets.yaml,
+    `calibration_groups`) the parameter is fitted to: such a parameter is free in `alsim
+    calibrate`, with `prior` (default: normal on the log scale, or logit scale for a
+    logit-normal parameter, with 95% of its mass in `sensitivity`), and its value `CALIBRATED`
+    comes from the shipped calibration, which also fills `posterior`. `omega_fitted_to` and
+    `omega_prior` do the same for the between-subject SD (`omega` then `CALIBRATED`, filled with
+    `omega_posterior`): the free quantity is named ``<name>.omega``.
     """
 
     name: str
@@ -41,27 +131,106 @@ class Parameter:
     omega: float = 0.0
     block: Block = "biomarker"
     sensitivity: tuple[float, float] | None = None
+    prior: Prior | None = None
+    fitted_to: tuple[str, ...] = ()
+    posterior: Posterior | None = None
+    omega_prior: Prior | None = None
+    omega_fitted_to: tuple[str, ...] = ()
+    omega_posterior: Posterior | None = None
 
     def __post_init__(self) -> None:
-        if self.sensitivity is not None and not (
-            self.sensitivity[0] <= self.value <= self.sensitivity[1]
+        if (
+            not self.fitted_to
+            and self.sensitivity is not None
+            and not (self.sensitivity[0] <= self.value <= self.sensitivity[1])
         ):
             raise AlsimError(
                 f"parameter {self.name}: value {self.value!r} must lie inside its sensitivity "
                 f"range {self.sensitivity!r}"
             )
+        if self.fitted_to and self.prior_distribution is None:
+            raise AlsimError(
+                f"parameter {self.name}: fitted to {', '.join(self.fitted_to)} but has no prior; "
+                "give sensitivity=(low, high) or prior=Prior(...)"
+            )
+        if self.omega_fitted_to and (self.omega_prior is None or self.variability == "none"):
+            raise AlsimError(
+                f"parameter {self.name}: a fitted omega needs a variability model and omega_prior"
+            )
         if self.omega < 0:
             raise AlsimError(f"parameter {self.name}: omega must be >= 0, got {self.omega!r}")
         if self.variability == "none" and self.omega != 0:
             raise AlsimError(f"parameter {self.name}: omega given without a variability model")
+        if math.isnan(self.value):
+            return
         if self.variability == "lognormal" and self.value <= 0:
             raise AlsimError(f"parameter {self.name}: lognormal value must be > 0")
         if self.variability == "logitnormal" and not 0 < self.value < 1:
             raise AlsimError(f"parameter {self.name}: logitnormal value must be in (0, 1)")
 
+    @property
+    def prior_distribution(self) -> Prior | None:
+        """`prior`, or the default built from `sensitivity` (None without either)."""
+        if self.prior is not None:
+            return self.prior
+        if self.sensitivity is None:
+            return None
+        low, high = self.sensitivity
+        if self.variability == "logitnormal":
+            return Prior(kind="logitnormal", low=low, high=high)
+        return Prior(kind="lognormal" if low > 0 else "normal", low=low, high=high)
+
+    @property
+    def free(self) -> bool:
+        """Whether `alsim calibrate` fits this parameter's typical value."""
+        return bool(self.fitted_to)
+
+
+OMEGA_SUFFIX = ".omega"
+Quantity = Literal["value", "omega"]
+
+
+@dataclass(frozen=True, slots=True)
+class FreeQuantity:
+    """What `alsim calibrate` fits: a parameter's typical value, or its between-subject SD."""
+
+    parameter: Parameter
+    quantity: Quantity
+
+    @property
+    def name(self) -> str:
+        suffix = OMEGA_SUFFIX if self.quantity == "omega" else ""
+        return self.parameter.name + suffix
+
+    @property
+    def unit(self) -> str:
+        if self.quantity == "value":
+            return self.parameter.unit
+        return {"lognormal": "log SD", "logitnormal": "logit SD"}.get(
+            self.parameter.variability, self.parameter.unit
+        )
+
+    @property
+    def prior(self) -> Prior:
+        prior = (
+            self.parameter.prior_distribution
+            if self.quantity == "value"
+            else self.parameter.omega_prior
+        )
+        assert prior is not None  # checked by Parameter
+        return prior
+
+    @property
+    def fitted_to(self) -> tuple[str, ...]:
+        p = self.parameter
+        return p.fitted_to if self.quantity == "value" else p.omega_fitted_to
+
 
 _NUSI = "Luu 2017 nusinersen population PK (evidence nusi_poppk_*), used as template [V]"
 _HAND_FIT = "SCIENCE.md s.2 hand fit to Phase 1/2 CSF SOD1 and VALOR ITT CSF SOD1/NfL [A]"
+_JOINT_FIT = "fitted jointly by alsim calibrate (posterior median) [A]"
+_CSF_SOD1_GROUPS = ("phase12_csf_sod1", "valor_csf_sod1")
+_NFL_GROUPS = ("valor_nfl", "valor_nfl_faster")
 
 _BALI_A4V = (
     "Bali 2016 A4V ALS-FRS decline mean 3.6 (SD 5) /month (evidence nh16_alsfrs_slope_a4v) read "
@@ -112,7 +281,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="prestudy_slope_a4v_per_month",
-        value=2.769,
+        value=CALIBRATED,
         unit="points/month",
         description="median pre-study ALSFRS-R slope dFS = (48 - ALSFRS-R)/months since onset, "
         "A4V-like variants",
@@ -121,11 +290,12 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         variability="lognormal",
         omega=1.0367,
         block="progression",
-        sensitivity=(1.8, 3.8),
+        sensitivity=(1.0, 4.0),
+        fitted_to=("natural_history",),
     ),
     Parameter(
         name="prestudy_slope_other_per_month",
-        value=0.543,
+        value=CALIBRATED,
         unit="points/month",
         description="median pre-study ALSFRS-R slope, other variants",
         source=_BALI_OTHER,
@@ -133,7 +303,8 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         variability="lognormal",
         omega=1.0616,
         block="progression",
-        sensitivity=(0.35, 0.8),
+        sensitivity=(0.25, 1.0),
+        fitted_to=("natural_history",),
     ),
     Parameter(
         name="months_onset_to_entry",
@@ -178,18 +349,18 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
     # --- in-study course (latent D50 logistic, SCIENCE.md s.3) ---------------------------
     Parameter(
         name="in_study_slope_factor",
-        value=0.9828,
+        value=CALIBRATED,
         unit="1",
         description="in-study ALSFRS-R slope at entry relative to the median pre-study slope of "
         "the patient's variant class, at that median (log-normal: its spread is the part of the "
         "in-study slope the pre-study slope does not predict)",
-        source=f"{_VALOR_FIT} to the VALOR faster-progression placebo ALSFRS-R change (evidence "
-        "valor_alsfrsr_fast_pbo); the spread with the NfL correlations below [A]",
+        source=_JOINT_FIT + "; its spread " + _NFL_R_FIT.removeprefix(_VALOR_FIT + " ") + "; prior range: trial entrants decline between half and three times as fast as the median of their class [A]",
         assumption=True,
         variability="lognormal",
         omega=0.3073,
         block="progression",
-        sensitivity=(0.6, 1.6),
+        sensitivity=(0.5, 3.0),
+        fitted_to=("valor_alsfrsr", "natural_history"),
     ),
     Parameter(
         name="in_study_slope_elasticity",
@@ -214,7 +385,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
     # --- drug effect on function ---------------------------------------------------------
     Parameter(
         name="function_potency",
-        value=1.0,
+        value=CALIBRATED,
         unit="1",
         description="kappa: the drive of the functional course is Q = (R^beta)^kappa, the "
         "relative NfL drive R^beta to the power kappa (log-normal: patients differ in how much "
@@ -228,6 +399,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         omega=0.5,
         block="progression",
         sensitivity=(0.5, 3.0),
+        fitted_to=("valor_alsfrsr",),
     ),
     Parameter(
         name="n_transit_effect",
@@ -244,7 +416,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="mtt_effect_days",
-        value=190.8,
+        value=CALIBRATED,
         unit="d",
         description="mean transit time of the delayed-onset chain, k_tr = n / MTT",
         source=f"{_VALOR_FIT} to the VALOR faster-stratum ALSFRS-R difference (evidence "
@@ -253,6 +425,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         assumption=True,
         block="progression",
         sensitivity=(28.0, 730.0),
+        fitted_to=("valor_alsfrsr",),
     ),
     Parameter(
         name="recovery_capacity",
@@ -298,7 +471,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="svc_speed_a4v",
-        value=1.125,
+        value=CALIBRATED,
         unit="1",
         description="lambda: SVC logit units lost per latent unit of functional course, A4V-like "
         "variants (log-normal: breathing has its own pace)",
@@ -307,20 +480,24 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         variability="lognormal",
         omega=0.3,
         block="progression",
-        sensitivity=(0.7, 1.8),
+        sensitivity=(0.3, 3.0),
+        fitted_to=("natural_history",),
     ),
     Parameter(
         name="svc_speed_other",
-        value=0.6838,
+        value=CALIBRATED,
         unit="1",
         description="lambda, other variants",
         source=f"{_SURVIVAL_FIT}, with the hazard; range an assumption: SVC below about half "
         "its ceiling by ALSFRS-R 10 [A]",
         assumption=True,
         variability="lognormal",
-        omega=0.3,
+        omega=CALIBRATED,
         block="progression",
-        sensitivity=(0.55, 1.5),
+        sensitivity=(0.55, 3.0),
+        fitted_to=("natural_history",),
+        omega_prior=Prior(kind="lognormal", low=0.1, high=1.0),
+        omega_fitted_to=("natural_history",),
     ),
     Parameter(
         name="sigma_svc",
@@ -334,7 +511,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="hazard_ref_per_year",
-        value=0.03076,
+        value=CALIBRATED,
         unit="1/year",
         description="hazard of death or permanent ventilation at SVC 50% predicted, onset age "
         "50 and frailty 1",
@@ -343,18 +520,20 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         "[A]",
         assumption=True,
         block="progression",
-        sensitivity=(0.03, 0.6),
+        sensitivity=(0.03, 3.0),
+        fitted_to=("natural_history",),
     ),
     Parameter(
         name="hazard_svc_per_10pct",
-        value=1.159,
+        value=CALIBRATED,
         unit="log hazard per 10 % predicted",
         description="alpha: the log hazard rises by alpha for every 10 % predicted of SVC lost "
         "(joint longitudinal-survival link, Rizopoulos 2012)",
         source=_SURVIVAL_FIT,
         assumption=True,
         block="progression",
-        sensitivity=(0.5, 2.5),
+        sensitivity=(0.3, 3.0),
+        fitted_to=("natural_history",),
     ),
     Parameter(
         name="hazard_age_per_10y",
@@ -455,7 +634,7 @@ CARRIER_PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="onset_age_mean_years",
-        value=49.7,
+        value=published("nh_onset_age"),
         unit="years",
         description="mean age at symptom onset of SOD1 carriers who develop ALS (normal law)",
         source="Bali 2017 SOD1-ALS onset age, same in A4V and other variants (evidence "
@@ -526,7 +705,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     # --- intrathecal PK -------------------------------------------------------------------
     Parameter(
         name="v_csf_l",
-        value=0.441,
+        value=published("nusi_poppk_VCSF"),
         unit="L",
         description="CSF volume (PK compartment)",
         source=_NUSI,
@@ -534,7 +713,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="cl_csf_plasma_l_h",
-        value=0.133,
+        value=published("nusi_poppk_CLCSF"),
         unit="L/h",
         description="clearance from CSF to plasma (CSF outflow)",
         source=_NUSI,
@@ -542,7 +721,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="q_csf_tissue_l_h",
-        value=0.069,
+        value=published("nusi_poppk_QCSF"),
         unit="L/h",
         description="uptake clearance from CSF into CNS tissue (the biophase)",
         source=_NUSI,
@@ -550,7 +729,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="v_plasma_l",
-        value=32.0,
+        value=published("nusi_poppk_Vp"),
         unit="L",
         description="plasma volume of distribution",
         source=_NUSI,
@@ -558,7 +737,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="cl_plasma_l_h",
-        value=2.5,
+        value=published("nusi_poppk_CLp"),
         unit="L/h",
         description="plasma clearance",
         source=_NUSI,
@@ -566,13 +745,15 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="t_half_tissue_days",
-        value=24.6,
+        value=CALIBRATED,
         unit="d",
         description="half-life of tofersen in CNS tissue (biophase elimination)",
         source=_HAND_FIT,
         assumption=True,
         variability="lognormal",
         omega=0.3,
+        sensitivity=(10.0, 60.0),
+        fitted_to=_CSF_SOD1_GROUPS,
     ),
     # --- SOD1 knock-down ------------------------------------------------------------------
     Parameter(
@@ -585,13 +766,15 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="ec50_tissue_mg",
-        value=27.6,
+        value=CALIBRATED,
         unit="mg",
         description="tissue amount giving half-maximal knock-down (80.8 dose-mg x tissue fraction)",
         source=_HAND_FIT + "; rescaled to the tissue fraction of the dose [D]",
         assumption=True,
         variability="lognormal",
         omega=0.5,
+        sensitivity=(5.0, 150.0),
+        fitted_to=_CSF_SOD1_GROUPS,
     ),
     Parameter(
         name="hill",
@@ -611,7 +794,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="t_half_sod1_days",
-        value=25.0,
+        value=published("sod1_csf_halflife_human"),
         unit="d",
         description="SOD1 protein half-life in CNS/CSF",
         source="Crisp 2015 human CSF SILK, recalled (evidence sod1_csf_halflife_human) [U]",
@@ -621,13 +804,15 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="f_cns",
-        value=0.5,
+        value=CALIBRATED,
         unit="1",
         description="fraction of CSF SOD1 that comes from suppressible CNS production",
         source=_HAND_FIT,
         assumption=True,
         variability="logitnormal",
         omega=0.5,
+        sensitivity=(0.2, 0.9),
+        fitted_to=_CSF_SOD1_GROUPS,
     ),
     Parameter(
         name="csf_sod1_base_ng_ml",
@@ -642,13 +827,14 @@ PARAMETERS: tuple[Parameter, ...] = (
     # --- injury and neurofilament ---------------------------------------------------------
     Parameter(
         name="gamma_injury",
-        value=2.223,
+        value=CALIBRATED,
         unit="1",
         description="exponent of relative toxic injury on SOD1 protein, R = P^gamma",
         source=f"{_VALOR_FIT} to the VALOR ITT plasma NfL ratio of adjusted GMRs at week 28 "
         "(evidence valor_plasma_nfl_ratio_itt), given the NfL exponent below [A]",
         assumption=True,
         sensitivity=(0.5, 4.0),
+        fitted_to=_NFL_GROUPS,
     ),
     Parameter(
         name="t_half_nfl_days",
@@ -663,7 +849,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         name="nfl_activity_exponent",
-        value=0.3892,
+        value=CALIBRATED,
         unit="1",
         description="beta: NfL = level x activity^beta, activity = s(F) v0 R the current rate of "
         "motor-unit loss (ALSFRS-R points/month); sets how NfL differs between patients and how "
@@ -675,6 +861,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "start lower on the course, where s(F) changes less [A]",
         assumption=True,
         sensitivity=(0.2, 1.0),
+        fitted_to=_NFL_GROUPS,
     ),
     Parameter(
         name="plasma_nfl_level_pg_ml",
@@ -776,6 +963,15 @@ class ParameterSet(Mapping[str, Parameter]):
             tuple(replace(p, omega=float(omegas.get(p.name, p.omega))) for p in self.parameters)
         )
 
+    def with_free(self, values: Mapping[str, float]) -> "ParameterSet":
+        """A copy with free quantities replaced: a parameter's name sets its typical value,
+        ``<name>.omega`` its between-subject SD (`FreeQuantity.name`)."""
+        typical = {k: v for k, v in values.items() if not k.endswith(OMEGA_SUFFIX)}
+        omegas = {
+            k.removesuffix(OMEGA_SUFFIX): v for k, v in values.items() if k.endswith(OMEGA_SUFFIX)
+        }
+        return self.with_values(**typical).with_omegas(**omegas)
+
     def with_variability(self, *, enabled: bool) -> "ParameterSet":
         """A copy with every between-subject variability switched off (or kept)."""
         if enabled:
@@ -799,6 +995,11 @@ class ParameterSet(Mapping[str, Parameter]):
                     "source": p.source,
                     "block": p.block,
                     "sensitivity": p.sensitivity,
+                    "prior": ""
+                    if p.prior_distribution is None
+                    else p.prior_distribution.describe(),
+                    "posterior": "" if p.posterior is None else p.posterior.describe(),
+                    "fitted_to": ", ".join(p.posterior.targets if p.posterior else p.fitted_to),
                 }
                 for p in self.parameters
             ]
@@ -808,5 +1009,70 @@ class ParameterSet(Mapping[str, Parameter]):
         """Typical values by name (for manifests)."""
         return {p.name: p.value for p in self.parameters}
 
+    @property
+    def free(self) -> tuple[FreeQuantity, ...]:
+        """The quantities `alsim calibrate` fits, in table order (a parameter's typical value
+        before its omega)."""
+        out = []
+        for p in self.parameters:
+            if p.fitted_to:
+                out.append(FreeQuantity(p, "value"))
+            if p.omega_fitted_to:
+                out.append(FreeQuantity(p, "omega"))
+        return tuple(out)
 
-DEFAULT_PARAMETERS = ParameterSet()
+
+CALIBRATION_DIR = ("data", "calibration")
+CALIBRATION_SUMMARY = "summary.json"
+CALIBRATION_DRAWS = "posterior.parquet"
+
+
+@cache
+def shipped_calibration() -> dict[str, Any] | None:
+    """The calibration summary shipped with alsim (None before the first calibration)."""
+    resource = files("alsim.model").joinpath(*CALIBRATION_DIR, CALIBRATION_SUMMARY)
+    if not resource.is_file():
+        return None
+    document: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
+    return document
+
+
+def calibrated(parameters: ParameterSet, summary: Mapping[str, Any] | None) -> ParameterSet:
+    """`parameters` with every free quantity at its posterior median from `summary`.
+
+    Without a summary the free quantities keep their `CALIBRATED` (NaN) table value: only
+    `alsim calibrate`, which sets them itself, can run then.
+    """
+    if summary is None:
+        return parameters
+    fitted = summary["parameters"]
+
+    def posterior(name: str) -> Posterior:
+        if name not in fitted:
+            raise AlsimError(
+                f"{name} is fitted but the shipped calibration has no value for it; "
+                "regenerate it with the command in README.md (alsim calibrate)"
+            )
+        entry = fitted[name]
+        return Posterior(
+            median=float(entry["median"]),
+            low=float(entry["low"]),
+            high=float(entry["high"]),
+            targets=tuple(entry["targets"]),
+        )
+
+    out = []
+    for p in parameters.parameters:
+        if p.fitted_to:
+            value = posterior(p.name)
+            p = replace(p, value=value.median, posterior=value)
+        if p.omega_fitted_to:
+            omega = posterior(p.name + OMEGA_SUFFIX)
+            p = replace(p, omega=omega.median, omega_posterior=omega)
+        out.append(p)
+    return ParameterSet(tuple(out))
+
+
+#: The uncalibrated table: free parameters hold `CALIBRATED`.
+TABLE = ParameterSet(PARAMETERS)
+DEFAULT_PARAMETERS = calibrated(TABLE, shipped_calibration())

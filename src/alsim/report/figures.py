@@ -458,8 +458,9 @@ def forest_figure(rows: Sequence[ComparisonRow]) -> Figure:
 
 
 def forest_labels(rows: Sequence[ComparisonRow]) -> list[str]:
-    """`arm · visit [target]` per row, made unique (a repeated label gets its row number)."""
-    labels = [f"{r.arm} · {r.visit.title()}  [{r.target}]" for r in rows]
+    """`arm · visit [target] (role)` per row, made unique (a repeated label gets its row
+    number)."""
+    labels = [f"{r.arm} · {r.visit.title()}  [{r.target}] {_ROLE_TAG[r.role]}" for r in rows]
     seen: dict[str, int] = {}
     unique = []
     for label in labels:
@@ -468,16 +469,21 @@ def forest_labels(rows: Sequence[ComparisonRow]) -> list[str]:
     return unique
 
 
+_ROLE_TAG = {"calibrated": "(fit)", "validation": "(validation)", "prediction": "(prediction)"}
+
+
 def _forest_simulated(ax: Axes, r: ComparisonRow, y: float) -> None:
     color = {True: INSIDE_COLOR, False: OUTSIDE_COLOR}.get(r.inside, PALETTE[4])  # type: ignore[arg-type]
+    calibrated = r.role == "calibrated"
     ax.errorbar(
         [r.sim_median],
         [y + 0.14],
         xerr=[[r.sim_median - r.sim_low], [r.sim_high - r.sim_median]],
-        fmt="o",
+        fmt="s" if calibrated else "o",
+        mfc="white" if calibrated else color,
         color=color,
         capsize=2,
-        label=_forest_label(r.inside),
+        label=_forest_label(r.inside, calibrated=calibrated),
     )
 
 
@@ -498,10 +504,12 @@ def _forest_published(ax: Axes, r: ComparisonRow, y: float) -> None:
     )
 
 
-def _forest_label(inside: bool | None) -> str:
+def _forest_label(inside: bool | None, *, calibrated: bool = False) -> str:
     if inside is None:
         return "simulated (no criterion)"
-    return "simulated: criterion met" if inside else "simulated: criterion NOT met"
+    if calibrated:
+        return "simulated, calibrated: fit" if inside else "simulated, calibrated: fit NOT met"
+    return "validation: criterion met" if inside else "validation: criterion NOT met"
 
 
 #: Where "no effect" / "no change" sits on each statistic's axis (none: no reference line).

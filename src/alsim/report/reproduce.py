@@ -1,5 +1,6 @@
 """Write a reproduction's files: comparison.json, comparison.md and report.html."""
 
+import html
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -11,14 +12,16 @@ from alsim.model.parameters import ParameterSet
 from alsim.report.carriers import carrier_section, prediction_statement
 from alsim.report.html import Section, render_page
 from alsim.report.pages import StudyFigures, parameter_section, study_section
-from alsim.report.tables import comparison_html, comparison_markdown
+from alsim.report.tables import comparison_html, comparison_markdown, role_summary
 
 _CRITERIA = (
     "Simulated: median and 2.5-97.5% range over replicates of the trial. Published numbers come "
     "from the evidence file with their source. 'Met' means the simulated median lies inside the "
     "published 95% CI, or, where no CI is published, the published value lies inside the "
-    "simulated range (or within the stated tolerance of the simulated median). Rows marked "
-    "'prediction' have no published value to compare with."
+    "simulated range (or within the stated tolerance of the simulated median). Each row has a "
+    "role: 'calibrated' rows show a number a fit used (the row names what was fitted to it; "
+    "their criterion reads 'fit', not 'Met': agreement there is by construction), 'validation' "
+    "rows a published number no fit used, 'prediction' rows have no published value."
 )
 
 
@@ -63,6 +66,11 @@ def _natural_history_section(result: StudyReproduction, rows: Sequence[Compariso
     )
 
 
+def summary_lines(results: Sequence[StudyReproduction]) -> list[str]:
+    """One line per study: validation k/n inside CI, calibration k/n, predictions n."""
+    return [f"{r.design.title}: {role_summary(r.rows)}" for r in results]
+
+
 def _study_sections(result: StudyReproduction) -> list[Section]:
     """Figures and table when the simulation is at hand (the table alone otherwise), then the
     natural history when the reproduction has it."""
@@ -99,7 +107,9 @@ def write_reproduction(
         for r in results
     }
     paths = [write_json(document, directory / "comparison.json")]
-    markdown = "".join(
+    lines = summary_lines(results)
+    markdown = "".join(f"- {line}\n" for line in lines) + "\n"
+    markdown += "".join(
         f"## {r.design.title}\n\n{r.n_replicates} replicates, seed {r.seed}.\n\n"
         + "".join(f"- {note}\n" for note in r.notes)
         + ("\n" if r.notes else "")
@@ -113,7 +123,8 @@ def write_reproduction(
     )
     paths.append(directory / "comparison.md")
     paths[-1].write_text(f"# alsim: simulated vs published\n\n{_CRITERIA}\n\n{markdown}", "utf-8")
-    sections = []
+    summary = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    sections = [Section("Summary: what was fitted, what was predicted", "", f"<ul>{summary}</ul>")]
     for r in results:
         sections += _study_sections(r)
         if r.sim is not None and r.sim.carriers is not None:

@@ -15,7 +15,8 @@ COMPARISON_HEADER = (
     "Statistic",
     "Simulated median [2.5%, 97.5%]",
     "Published [95% CI]",
-    "Met",
+    "Met (fit: calibrated)",
+    "Role",
     "Source",
 )
 
@@ -105,9 +106,28 @@ def comparison_cells(row: ComparisonRow) -> tuple[str, ...]:
     simulated = simulated_text(row)
     published = published_text(row)
     met = "—" if row.inside is None else ("yes" if row.inside else "NO")
+    if row.role == "calibrated" and row.inside is not None:
+        met = f"fit: {met}"
+    role: str = row.role
+    if row.fitted:
+        role = f"{role} ({', '.join(row.fitted)})"
     statistic = f"{row.paramcd} {QUANTITY_LABELS[row.quantity]}, {row.visit}"
     source = f"{row.source} [{row.verification_tier}]" if row.source else ""
-    return (row.target, row.arm, statistic, simulated, published, met, source)
+    return (row.target, row.arm, statistic, simulated, published, met, role, source)
+
+
+def role_summary(rows: Sequence[ComparisonRow]) -> str:
+    """One line: validation k/n inside their criterion, calibration k/n, predictions n."""
+    validation = [r for r in rows if r.role == "validation" and r.inside is not None]
+    calibrated = [r for r in rows if r.role == "calibrated" and r.inside is not None]
+    predictions = sum(1 for r in rows if r.role == "prediction")
+    context = sum(1 for r in rows if r.role != "prediction" and r.inside is None)
+    line = (
+        f"validation {sum(bool(r.inside) for r in validation)}/{len(validation)} inside CI "
+        f"(or criterion), calibration {sum(bool(r.inside) for r in calibrated)}/"
+        f"{len(calibrated)}, predictions {predictions}"
+    )
+    return line + (f", context only {context}" if context else "")
 
 
 def comparison_markdown(rows: Sequence[ComparisonRow]) -> str:
@@ -141,6 +161,7 @@ def parameter_frame(parameters: ParameterSet) -> pd.DataFrame:
     """The parameter table with the assumption flag spelled out for readers."""
     frame = parameters.to_frame()
     frame["assumption"] = frame["assumption"].map({True: "ASSUMPTION", False: "published"})
+    frame.loc[frame["posterior"] != "", "assumption"] = "FITTED"
     return frame
 
 
@@ -155,18 +176,39 @@ def parameter_html(parameters: ParameterSet) -> str:
             str(r.description),
             "—" if r.variability == "none" else f"{r.variability}, ω={r.omega:.3g}",
             str(r.assumption),
+            str(r.prior) or "—",
+            str(r.posterior) or "—",
+            str(r.fitted_to) or "—",
             str(r.source),
         )
         for r in frame.itertuples()
     ]
-    header = ("Parameter", "Value", "Unit", "Meaning", "Between-subject", "Status", "Source")
+    header = (
+        "Parameter",
+        "Value",
+        "Unit",
+        "Meaning",
+        "Between-subject",
+        "Status",
+        "Prior",
+        "Posterior median [95% CrI]",
+        "Fitted to",
+        "Source",
+    )
     return html_table(header, body)
 
 
 def parameter_markdown(parameters: ParameterSet) -> str:
     """The parameter table as Markdown."""
     frame = parameter_frame(parameters)
-    lines = ["| Parameter | Value | Unit | Status | Source |", "|---|---|---|---|---|"]
+    lines = [
+        "| Parameter | Value | Unit | Status | Prior | Posterior median [95% CrI] | Fitted to "
+        "| Source |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in frame.itertuples():
-        lines.append(f"| {r.name} | {r.value:.4g} | {r.unit} | {r.assumption} | {r.source} |")
+        lines.append(
+            f"| {r.name} | {r.value:.4g} | {r.unit} | {r.assumption} | {str(r.prior) or '—'} | "
+            f"{str(r.posterior) or '—'} | {str(r.fitted_to) or '—'} | {r.source} |"
+        )
     return "\n".join(lines) + "\n"

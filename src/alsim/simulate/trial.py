@@ -17,6 +17,7 @@ from alsim.errors import AlsimError
 from alsim.model.adverse_events import AdverseEventTerm
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
 from alsim.model.system import DoseSchedule, solve
+from alsim.model.uncertainty import PosteriorDraws
 from alsim.population.progression import stack_courses
 from alsim.population.sampling import Population
 from alsim.simulate.adverse_events import (
@@ -85,6 +86,23 @@ class TrialSimulation:
     adverse_events: AdverseEvents | None = None
     parameter_set: ParameterSet = DEFAULT_PARAMETERS
     carriers: "CarrierRecord | None" = None
+    uncertainty: PosteriorDraws | None = None
+
+    def replicate_parameters(self, replicate: int) -> ParameterSet:
+        """The parameter table replicate `replicate` was simulated with."""
+        if self.uncertainty is None:
+            return self.parameter_set
+        return self.uncertainty.parameters_for(self.seed, replicate, self.parameter_set)
+
+    @property
+    def draw_index(self) -> IntArray:
+        """The posterior draw of each replicate (-1 everywhere without uncertainty)."""
+        if self.uncertainty is None:
+            return np.full(self.n_replicates, -1, dtype=np.int64)
+        return np.array(
+            [self.uncertainty.draw_index(self.seed, int(r)) for r in self.replicate],
+            dtype=np.int64,
+        )
 
     @property
     def has_events(self) -> bool:
@@ -170,6 +188,7 @@ def simulate_trial(
     first_replicate: int = 0,
     adverse_event_terms: Sequence[AdverseEventTerm] | None = None,
     discontinuation: bool = True,
+    uncertainty: PosteriorDraws | None = None,
 ) -> TrialSimulation:
     """Simulate replicates `first_replicate .. first_replicate + n_replicates - 1` of `design`.
 
@@ -178,7 +197,10 @@ def simulate_trial(
     one parameter set per replicate for run-in designs (`alsim.simulate.presymptomatic`). With
     `discontinuation=False` nobody drops out or is withdrawn (every random number is still
     drawn, so the patients are the same): the counterfactual a hypothetical estimand ("had
-    treatment continued") refers to, used for true effects.
+    treatment continued") refers to, used for true effects. With `uncertainty` (posterior draws,
+    e.g. `alsim.model.uncertainty.shipped_posterior()`), replicate r takes the free parameters
+    from its own posterior draw (`PosteriorDraws.draw_index`), so results carry parameter
+    uncertainty as well as trial sampling.
     """
     if adverse_event_terms is None:
         # imported here: the calibration reads the evidence package, which itself uses simulate
@@ -192,6 +214,12 @@ def simulate_trial(
     if design.run_in is not None:
         from alsim.simulate.presymptomatic import simulate_carrier_trial
 
+        if uncertainty is not None and isinstance(parameters, ParameterSet):
+            first = first_replicate
+            parameters = [
+                uncertainty.parameters_for(seed, r, parameters)
+                for r in range(first, first + n_replicates)
+            ]
         return simulate_carrier_trial(
             design,
             n_replicates=n_replicates,
@@ -214,7 +242,12 @@ def simulate_trial(
     entry_draws: list[FloatArray] = []
     for r in replicates:
         rng = replicate_rng(seed, int(r))
-        populations.append(sample_design_population(design, parameters, rng))
+        p_r = (
+            parameters
+            if uncertainty is None
+            else uncertainty.parameters_for(seed, int(r), parameters)
+        )
+        populations.append(sample_design_population(design, p_r, rng))
         noise.append(rng.standard_normal((len(endpoints), n_patients, visit_days.size)))
         if design.dropout_per_year > 0:
             mean_days = DAYS_PER_YEAR / design.dropout_per_year
@@ -327,6 +360,7 @@ def simulate_trial(
         covariates={k: v for k, v in course.items() if k != "event_threshold"},
         adverse_events=adverse_events,
         parameter_set=parameters,
+        uncertainty=uncertainty,
     )
     if clinical is None:
         return simulation
