@@ -74,7 +74,8 @@ def test_every_free_parameter_names_known_groups() -> None:
     assert TABLE.free
     for p in TABLE.free:
         assert p.fitted_to and all(g in groups for g in p.fitted_to), p.name
-        assert math.isnan(p.value), f"{p.name}: a fitted value must not be typed in the table"
+        typed = p.parameter.value if p.quantity == "value" else p.parameter.omega
+        assert math.isnan(typed), f"{p.name}: a fitted value must not be typed in the table"
     for name in cross_validation_groups():
         assert name in groups
 
@@ -148,9 +149,12 @@ def test_calibrate_writes_draws_summary_design_and_report(quick_run: Path) -> No
         assert math.isclose(p["median"], float(np.median(draws[name])), rel_tol=1e-5)
     # roles: the left-out group's numbers were not used, the fitted ones were
     assert "valor_plasma_nfl_gmr_faster_placebo" not in summary["roles"]
-    assert summary["roles"]["valor_plasma_nfl_ratio_itt"] == ["gamma_injury", "nfl_drift_per_day"]
+    assert summary["roles"]["valor_plasma_nfl_ratio_itt"] == [
+        "gamma_injury",
+        "nfl_activity_exponent",
+    ]
     folds = {f["left_out"]: f for f in summary["cross_validation"]}
-    assert set(folds) == {"valor_nfl_faster", "phase12_csf_sod1"}
+    assert set(folds) == {"valor_nfl_faster", "phase12_csf_sod1", "natural_history"}
     assert len(folds["phase12_csf_sod1"]["targets"]) == 5
     assert 0.0 <= folds["phase12_csf_sod1"]["coverage_95"] <= 1.0
     assert set(summary["sobol"]) == {

@@ -14,9 +14,9 @@ def test_roles_follow_the_shipped_calibration_and_the_parameter_sources() -> Non
     for record_id, names in summary["roles"].items():
         role, fitted = role_of(record_id)
         assert role == "calibrated" and set(names) <= set(fitted)
-    # a published number no fit used
-    assert "nh_median_surv_all" not in summary["roles"]
-    assert role_of("nh_median_surv_all") == ("validation", ())
+    # a published number no fit used (the all-SOD1 FVC decline, see svc_speed_other)
+    assert "nh16_fvc_slope_all" not in summary["roles"]
+    assert role_of("nh16_fvc_slope_all") == ("validation", ())
     # a parameter derived from a published number makes that number calibrated
     assert "prestudy_slope_a4v_per_month" in fitted_by()["nh16_alsfrs_slope_a4v"]
     # adverse-event terms calibrated by alsim.calibrate.safety

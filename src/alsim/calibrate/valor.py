@@ -1,67 +1,43 @@
-"""Calibrate the clinical model to VALOR and to the natural history, in one chain.
+"""The parts of the clinical calibration that are not in the joint fit, fitted by hand.
 
-Each step fits one or a few values to published numbers read from the evidence file, with
-common random numbers (one seed, so the objectives are smooth), in this order:
+`alsim calibrate` fits the natural history, the in-study slope factor, NfL's activity exponent,
+the injury exponent and the drug effect on function jointly. Three steps need numbers that are not
+calibration targets (no CI, not SOD1-specific, or not in the evidence file), and stay here, run
+at the shipped posterior median with common random numbers (one seed):
 
-1. natural history (`alsim.calibrate.natural_history`): pre-study slopes, respiratory paces and
-   the hazard of death or permanent ventilation, to Bali 2016/2017;
-2. `onset_age_years` (mean and SD): the age at entry of VALOR entrants equals VALOR's (evidence
+1. `onset_age_years` (mean and SD): the age at entry of VALOR entrants equals VALOR's (evidence
    valor_age_tof, valor_age_pbo, pooled over the arms; the SDs are in the records' notes);
-3. the in-study slope law and the spread of NfL, in non-A4V entrants of an unstratified trial with
+2. the in-study slope law and the spread of NfL, in non-A4V entrants of an unstratified trial with
    VALOR's eligibility: `in_study_slope_elasticity`, the spread of `in_study_slope_factor` and of
    `plasma_nfl_level_pg_ml` so that log baseline NfL correlates with the log pre-study slope as
    in VITALITY (evidence nfl_slope_vitality) and with the log in-study slope as in Witzel 2021
    (evidence nfl_slope_witzel), and the linear regression coefficient of the in-study on the
    pre-study slope is Kimura's 0.2 points/month per point/month (SCIENCE.md s.3) on its own
    (linear) scale;
-4. `in_study_slope_factor`: the faster-stratum placebo ALSFRS-R change at week 28 (ANCOVA with
-   multiple imputation, the protocol analysis; evidence valor_alsfrsr_fast_pbo);
-5. `nfl_activity_exponent` (beta): the ITT placebo plasma NfL GMR at week 28 (evidence
-   valor_plasma_nfl_gmr_itt_placebo): an untreated patient's NfL moves only with the stage of the
-   course. The faster stratum's placebo GMR (evidence valor_plasma_nfl_gmr_faster_placebo) is
-   not fitted: its entrants start lower on the course (they have lost more points by
-   screening), where s(F) changes less, so no beta gives it the published rise beside the ITT's
-   (a least-squares fit of both misses both); it is reported as a check;
-6. `plasma_nfl_level_pg_ml`: the median baseline NfL of VALOR entrants at the geometric mean of
-   the serum NfL medians of slow and fast progressors (SCIENCE.md s.3; not in the evidence file);
-7. `gamma_injury`: the ITT plasma NfL ratio of adjusted GMRs (evidence valor_plasma_nfl_ratio_itt);
-8. `mtt_effect_days`: the faster-stratum tofersen minus placebo ALSFRS-R difference (evidence
-   valor_alsfrsr_fast_diff); weakly identified (its CI spans about 9 points): report it with its
-   sensitivity range.
+3. `plasma_nfl_level_pg_ml`: the median baseline NfL of VALOR entrants at the geometric mean of
+   the serum NfL medians of slow and fast progressors (SCIENCE.md s.3; not in the evidence file).
 
-The chain runs twice, since the natural history uses the in-study slope law and the VALOR steps
-use the natural history. Run ``python -m alsim.calibrate.valor``; it prints the values for the
-parameter table.
+Run ``python -m alsim.calibrate.valor``; it prints the values for the parameter table. A change
+of these values changes the model fingerprint: regenerate the joint calibration after it.
 """
 
 import re
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import brentq, least_squares
+from scipy.optimize import least_squares
 
-from alsim.calibrate.natural_history import (
-    NATURAL_HISTORY_PARAMETERS,
-    fit_natural_history,
-    from_log,
-    log_range,
-)
+from alsim.calibrate.natural_history import from_log, log_range
 from alsim.design.templates import load_template
-from alsim.design.trial import FASTER_STRATUM
-from alsim.evidence.protocol import change_ancova, gmr_ancova
 from alsim.evidence.records import EvidenceRecord, evidence
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
 from alsim.population.progression import Eligibility
 from alsim.population.sampling import Population, PopulationSpec, sample_population
 from alsim.simulate.progression import sample_design_population
-from alsim.simulate.trial import TrialSimulation, simulate_trial
 
 FloatArray = NDArray[np.float64]
-N_REPLICATES = 150
-N_IMPUTATIONS = 5
 N_ENTRANTS = 20_000
 SEED = 11
-ROUNDS = 2
 # Kimura: later slope per pre-study slope, points/month per point/month (SCIENCE.md s.3).
 KIMURA_COEFFICIENT = 0.2
 # Serum NfL medians of slow and fast progressors, pg/mL (SCIENCE.md s.3; not in the evidence file).
@@ -173,65 +149,6 @@ def fit_slope_structure(parameters: ParameterSet) -> ParameterSet:
     return with_x(fit.x)
 
 
-def simulate_valor(parameters: ParameterSet, *, seed: int = SEED) -> TrialSimulation:
-    return simulate_trial(
-        load_template("valor"), n_replicates=N_REPLICATES, seed=seed, parameters=parameters
-    )
-
-
-def faster_stratum_change(
-    parameters: ParameterSet, *, seed: int = SEED
-) -> tuple[float, float, float]:
-    """Mean over replicates of the week-28 faster-stratum ALSFRS-R (tofersen, placebo, diff)."""
-    sim = simulate_valor(parameters, seed=seed)
-    result = change_ancova(
-        sim, "ALSFRSR", sim.design.primary_visit, FASTER_STRATUM, n_imputations=N_IMPUTATIONS
-    )
-    return (
-        float(np.nanmean(result.treated)),
-        float(np.nanmean(result.control)),
-        float(np.nanmean(result.contrast)),
-    )
-
-
-def fit_slope_factor(parameters: ParameterSet) -> ParameterSet:
-    target = evidence("valor_alsfrsr_fast_pbo").numeric_value
-
-    def gap(log_factor: float) -> float:
-        p = parameters.with_values(
-            in_study_slope_factor=from_log(parameters, "in_study_slope_factor", log_factor)
-        )
-        return faster_stratum_change(p)[1] - target
-
-    x = brentq(gap, *log_range(parameters, "in_study_slope_factor"), xtol=2e-3)
-    return parameters.with_values(
-        in_study_slope_factor=from_log(parameters, "in_study_slope_factor", x)
-    )
-
-
-def placebo_nfl_gmrs(parameters: ParameterSet) -> FloatArray:
-    """Geometric means over replicates of the week-28 placebo plasma NfL GMR: ITT, faster."""
-    sim = simulate_valor(parameters)
-    out: FloatArray = np.array(
-        [
-            np.exp(np.nanmean(np.log(gmr_ancova(sim, "PLNFL", "WEEK 28", pop).control)))
-            for pop in ("ITT", FASTER_STRATUM)
-        ]
-    )
-    return out
-
-
-def fit_nfl_exponent(parameters: ParameterSet) -> ParameterSet:
-    target = evidence("valor_plasma_nfl_gmr_itt_placebo").numeric_value
-
-    def gap(beta: float) -> float:
-        gmr = placebo_nfl_gmrs(parameters.with_values(nfl_activity_exponent=beta))[0]
-        return float(np.log(gmr / target))
-
-    low, high = parameters["nfl_activity_exponent"].sensitivity or (0.2, 1.0)
-    return parameters.with_values(nfl_activity_exponent=float(brentq(gap, low, high, xtol=2e-3)))
-
-
 def fit_nfl_level(parameters: ParameterSet) -> ParameterSet:
     """Baseline NfL is proportional to the level: one rescaling, checked once more."""
     target = float(np.sqrt(np.prod(SERUM_NFL_SLOW_FAST_PG_ML)))
@@ -244,63 +161,15 @@ def fit_nfl_level(parameters: ParameterSet) -> ParameterSet:
     return parameters
 
 
-def itt_nfl_ratio(parameters: ParameterSet) -> float:
-    """Geometric mean over replicates of the week-28 ITT plasma NfL ratio (tofersen/placebo)."""
-    ratio = gmr_ancova(simulate_valor(parameters), "PLNFL", "WEEK 28", "ITT").contrast
-    return float(np.exp(np.nanmean(np.log(ratio))))
+FITTED = ("onset_age_years", *SLOPE_STRUCTURE)
 
 
-def fit_injury_exponent(parameters: ParameterSet) -> ParameterSet:
-    target = evidence("valor_plasma_nfl_ratio_itt").numeric_value
-
-    def gap(gamma: float) -> float:
-        return float(np.log(itt_nfl_ratio(parameters.with_values(gamma_injury=gamma)) / target))
-
-    low, high = parameters["gamma_injury"].sensitivity or (0.5, 4.0)
-    return parameters.with_values(gamma_injury=float(brentq(gap, low, high, xtol=2e-3)))
-
-
-def fit_transit_time(parameters: ParameterSet) -> ParameterSet:
-    target = evidence("valor_alsfrsr_fast_diff").numeric_value
-
-    def gap(log_mtt: float) -> float:
-        p = parameters.with_values(mtt_effect_days=from_log(parameters, "mtt_effect_days", log_mtt))
-        return faster_stratum_change(p)[2] - target
-
-    low, high = log_range(parameters, "mtt_effect_days")
-    if gap(low) * gap(high) > 0:
-        best = low if abs(gap(low)) < abs(gap(high)) else high
-        return parameters.with_values(mtt_effect_days=from_log(parameters, "mtt_effect_days", best))
-    x = brentq(gap, low, high, xtol=1e-2)
-    return parameters.with_values(mtt_effect_days=from_log(parameters, "mtt_effect_days", x))
-
-
-FITTED = (
-    *NATURAL_HISTORY_PARAMETERS,
-    "onset_age_years",
-    *SLOPE_STRUCTURE,
-    "nfl_activity_exponent",
-    "gamma_injury",
-    "mtt_effect_days",
-)
-
-
-def calibrate(
-    parameters: ParameterSet = DEFAULT_PARAMETERS, *, rounds: int = ROUNDS
-) -> ParameterSet:
-    """The whole chain, `rounds` times; prints each value as it is fitted."""
-    for k in range(rounds):
-        print(f"round {k + 1}", flush=True)
-        parameters = fit_natural_history(parameters, rounds=2)
-        parameters = fit_onset_age(parameters)
-        parameters = fit_slope_structure(parameters)
-        parameters = fit_slope_factor(parameters)
-        parameters = fit_nfl_exponent(parameters)
-        parameters = fit_slope_structure(parameters)
-        parameters = fit_nfl_level(parameters)
-        parameters = fit_injury_exponent(parameters)
-        parameters = fit_transit_time(parameters)
-        report(parameters)
+def calibrate(parameters: ParameterSet = DEFAULT_PARAMETERS) -> ParameterSet:
+    """The three steps; prints each value as it is fitted."""
+    parameters = fit_onset_age(parameters)
+    parameters = fit_slope_structure(parameters)
+    parameters = fit_nfl_level(parameters)
+    report(parameters)
     return parameters
 
 
@@ -313,9 +182,6 @@ def report(parameters: ParameterSet) -> None:
 
 def main() -> None:
     fitted = calibrate()
-    tof, pbo, diff = faster_stratum_change(fitted, seed=SEED + 1)
-    print(f"check (new seed): tofersen {tof:.2f}, placebo {pbo:.2f}, difference {diff:.2f}")
-    print("check: placebo NfL GMR ITT, faster", placebo_nfl_gmrs(fitted).round(3))
     print(
         "check: r(NfL, pre), r(NfL, in), linear coefficient",
         slope_structure_statistics(fitted).round(3),

@@ -233,28 +233,26 @@ _CSF_SOD1_GROUPS = ("phase12_csf_sod1", "valor_csf_sod1")
 _NFL_GROUPS = ("valor_nfl", "valor_nfl_faster")
 
 _BALI_A4V = (
-    "Bali 2016 A4V ALS-FRS decline mean 3.6 (SD 5) /month (evidence nh16_alsfrs_slope_a4v) read "
-    "as the pre-study slope of patients reaching their first visit: omega sqrt(log(1+(5/3.6)^2)) "
-    "[D]; median fitted by src/alsim/calibrate/natural_history.py so the mean over patients alive "
-    "at their first visit is the published mean [D]"
+    f"{_JOINT_FIT} to Bali 2016's A4V ALS-FRS decline, mean 3.6 (SD 5) /month (evidence "
+    "nh16_alsfrs_slope_a4v), as the mean pre-study slope of A4V patients reaching a first visit; "
+    "omega sqrt(log(1+(5/3.6)^2)) from its SD [D]; prior range an assumption, not read from "
+    "the fitted number: from the PRO-ACT all-ALS mean decline (about 1 point/month, SCIENCE.md "
+    "s.3) to four times it, A4V being the fastest class [A]"
 )
 _BALI_OTHER = (
     "Bali 2016 all-SOD1 ALS-FRS decline mean 0.9 (SD 1.3) /month (evidence nh16_alsfrs_slope_all) "
     "read as the non-A4V course (the non-A4V value itself is a gap, nh_slope_nona4v_final; a "
-    "mixture with the A4V mean cannot give 0.9), as a log-normal; median fitted like the A4V one "
-    "[A]"
+    "mixture with the A4V mean cannot give 0.9): omega from its SD [D]; "
+    f"{_JOINT_FIT} to Bali's "
+    "survival medians; prior range an assumption: from a quarter of the PRO-ACT all-ALS mean "
+    "decline (about 1 point/month, SCIENCE.md s.3) to that mean, non-A4V SOD1 ALS being "
+    "slower than ALS at large [A]"
 )
-_NH_FIT = "fitted by src/alsim/calibrate/natural_history.py"
-_VALOR_FIT = "fitted by src/alsim/calibrate/valor.py"
 _SURVIVAL_FIT = (
-    f"{_NH_FIT} to Bali 2017 median survival from onset by variant class (evidence "
-    "nh_median_surv_a4v, nh_median_surv_nona4v; nh_median_surv_all is the check) [A]"
+    f"{_JOINT_FIT} to Bali 2017 median survival from onset of A4V, non-A4V and all patients "
+    "(evidence nh_median_surv_a4v, nh_median_surv_nona4v, nh_median_surv_all)"
 )
-_SVC_FIT = (
-    f"{_NH_FIT}: the ratio of mean SVC to mean ALSFRS-R decline since onset of patients at their "
-    "first visit equals Bali 2016's A4V FVC / ALS-FRS decline ratio (evidence "
-    "nh16_fvc_slope_a4v, nh16_alsfrs_slope_a4v) [D]"
-)
+_VALOR_FIT = "fitted by src/alsim/calibrate/valor.py"
 _NFL_R_FIT = (
     f"{_VALOR_FIT} with in_study_slope_elasticity and the NfL level's spread so that, in non-A4V "
     "trial entrants, log baseline NfL correlates with the log pre-study slope as in VITALITY "
@@ -269,10 +267,11 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         name="onset_age_years",
         value=47.69,
         unit="years",
-        description="age at symptom onset (normal); age at entry adds the time from onset",
+        description="age at symptom onset (normal): of patients, whose age at entry adds the "
+        "time from onset, and of penetrant presymptomatic carriers (the one onset-age law)",
         source=f"{_VALOR_FIT}: the mean and SD of age at entry of VALOR entrants equal VALOR's "
-        "(evidence valor_age_tof, valor_age_pbo, pooled over arms); Bali 2017's natural-history "
-        "onset age (evidence nh_onset_age) is the same within sampling error [D]",
+        "(evidence valor_age_tof, valor_age_pbo, pooled over arms) [D]; Bali 2017's SOD1-ALS "
+        "onset age (evidence nh_onset_age, same in A4V and other variants) is its check",
         assumption=False,
         variability="normal",
         omega=12.31,
@@ -320,7 +319,7 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         variability="lognormal",
         omega=0.5,
         block="progression",
-        sensitivity=(9.0, 24.0),
+        sensitivity=(9.0, 30.0),
     ),
     Parameter(
         name="entry_delay_elasticity",
@@ -354,7 +353,10 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         description="in-study ALSFRS-R slope at entry relative to the median pre-study slope of "
         "the patient's variant class, at that median (log-normal: its spread is the part of the "
         "in-study slope the pre-study slope does not predict)",
-        source=_JOINT_FIT + "; its spread " + _NFL_R_FIT.removeprefix(_VALOR_FIT + " ") + "; prior range: trial entrants decline between half and three times as fast as the median of their class [A]",
+        source=f"{_JOINT_FIT} to the VALOR faster-progression placebo ALSFRS-R change (evidence "
+        "valor_alsfrsr_fast_pbo) and Bali's survival (the natural history shares the course); "
+        "prior range: entrants decline between half and three times as fast as their class "
+        "median [A]; the spread with the NfL correlations (see in_study_slope_elasticity) [D]",
         assumption=True,
         variability="lognormal",
         omega=0.3073,
@@ -392,8 +394,9 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         "function gains from the same SOD1 lowering)",
         source="assumption: at kappa 1 function slows as much as NfL falls, the surrogate judged "
         "reasonably likely to predict clinical benefit (evidence fda_adcomm_nfl); at 1/beta "
-        "(about 2.6) it would slow with the full relative injury R; the spread is not "
-        "identified by the evidence file [A]",
+        "(about 2.6) it would slow with the full relative injury R; prior range between half and "
+        f"three times kappa 1 [A]; {_JOINT_FIT} to the VALOR faster-stratum ALSFRS-R results; the "
+        "spread is not identified by the evidence file [A]",
         assumption=True,
         variability="lognormal",
         omega=0.5,
@@ -419,9 +422,9 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         value=CALIBRATED,
         unit="d",
         description="mean transit time of the delayed-onset chain, k_tr = n / MTT",
-        source=f"{_VALOR_FIT} to the VALOR faster-stratum ALSFRS-R difference (evidence "
-        "valor_alsfrsr_fast_diff); weakly identified, explore the sensitivity range: no faster "
-        "than the biomarker cascade, no slower than two years [A]",
+        source=f"{_JOINT_FIT} to the VALOR faster-stratum ALSFRS-R difference (evidence "
+        "valor_alsfrsr_fast_diff); weakly identified; prior range: no faster than the biomarker "
+        "cascade, no slower than two years [A]",
         assumption=True,
         block="progression",
         sensitivity=(28.0, 730.0),
@@ -475,8 +478,11 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         unit="1",
         description="lambda: SVC logit units lost per latent unit of functional course, A4V-like "
         "variants (log-normal: breathing has its own pace)",
-        source=_SVC_FIT,
-        assumption=False,
+        source=f"{_JOINT_FIT} to Bali 2016's A4V FVC decline since onset (evidence "
+        "nh16_fvc_slope_a4v) and the A4V survival median; prior range an assumption: a decade of "
+        "paces, from breathing that lags function threefold to breathing that leads it "
+        "threefold [A]",
+        assumption=True,
         variability="lognormal",
         omega=0.3,
         block="progression",
@@ -488,8 +494,11 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         value=CALIBRATED,
         unit="1",
         description="lambda, other variants",
-        source=f"{_SURVIVAL_FIT}, with the hazard; range an assumption: SVC below about half "
-        "its ceiling by ALSFRS-R 10 [A]",
+        source=f"{_SURVIVAL_FIT}, with the hazard; prior range an assumption: SVC below about half "
+        "its ceiling by ALSFRS-R 10 [A]; the spread (omega) free too, prior 0.1-1 on the log "
+        "scale: vital capacity declines vary more between patients than ALSFRS-R declines (PRO-ACT "
+        "coefficients of variation about 3.1 vs 2.3, SCIENCE.md s.3) and the class pools many "
+        "variants [A]",
         assumption=True,
         variability="lognormal",
         omega=CALIBRATED,
@@ -515,9 +524,9 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         unit="1/year",
         description="hazard of death or permanent ventilation at SVC 50% predicted, onset age "
         "50 and frailty 1",
-        source=f"{_SURVIVAL_FIT}; range an assumption: at the usual threshold for non-invasive "
-        "ventilation, death or permanent ventilation within a year is neither rare nor certain "
-        "[A]",
+        source=f"{_SURVIVAL_FIT}; prior range an assumption: at the usual threshold for "
+        "non-invasive ventilation, death or permanent ventilation within a year is neither rare "
+        "nor certain [A]",
         assumption=True,
         block="progression",
         sensitivity=(0.03, 3.0),
@@ -529,7 +538,8 @@ PROGRESSION_PARAMETERS: tuple[Parameter, ...] = (
         unit="log hazard per 10 % predicted",
         description="alpha: the log hazard rises by alpha for every 10 % predicted of SVC lost "
         "(joint longitudinal-survival link, Rizopoulos 2012)",
-        source=_SURVIVAL_FIT,
+        source=f"{_SURVIVAL_FIT}; prior range an assumption: from a weak link (x1.35 per 10 % "
+        "predicted) to a near-threshold one (x20) [A]",
         assumption=True,
         block="progression",
         sensitivity=(0.3, 3.0),
@@ -633,25 +643,6 @@ CARRIER_PARAMETERS: tuple[Parameter, ...] = (
         sensitivity=(5.0, 20.0),
     ),
     Parameter(
-        name="onset_age_mean_years",
-        value=published("nh_onset_age"),
-        unit="years",
-        description="mean age at symptom onset of SOD1 carriers who develop ALS (normal law)",
-        source="Bali 2017 SOD1-ALS onset age, same in A4V and other variants (evidence "
-        "nh_onset_age) [V]",
-        assumption=False,
-        block="carrier",
-    ),
-    Parameter(
-        name="onset_age_sd_years",
-        value=12.3,
-        unit="years",
-        description="SD of the age at symptom onset",
-        source="Bali 2017 (evidence nh_onset_age, note: SD 12.3) [V]",
-        assumption=False,
-        block="carrier",
-    ),
-    Parameter(
         name="penetrance_a4v",
         value=0.9,
         unit="1",
@@ -748,7 +739,9 @@ PARAMETERS: tuple[Parameter, ...] = (
         value=CALIBRATED,
         unit="d",
         description="half-life of tofersen in CNS tissue (biophase elimination)",
-        source=_HAND_FIT,
+        source=f"{_JOINT_FIT} to the Phase 1/2 and VALOR CSF SOD1 results; prior range an "
+        "assumption: ten days to two months, the weeks-long tissue persistence of intrathecal "
+        "antisense oligonucleotides (no tofersen popPK model is public) [A]",
         assumption=True,
         variability="lognormal",
         omega=0.3,
@@ -768,8 +761,10 @@ PARAMETERS: tuple[Parameter, ...] = (
         name="ec50_tissue_mg",
         value=CALIBRATED,
         unit="mg",
-        description="tissue amount giving half-maximal knock-down (80.8 dose-mg x tissue fraction)",
-        source=_HAND_FIT + "; rescaled to the tissue fraction of the dose [D]",
+        description="tissue amount giving half-maximal knock-down",
+        source=f"{_JOINT_FIT} to the Phase 1/2 and VALOR CSF SOD1 results; prior range an "
+        "assumption, a factor of 30 and not centred on any fit: from knock-down that saturates "
+        "in the lowest Phase 1/2 dose to knock-down the highest barely reaches [A]",
         assumption=True,
         variability="lognormal",
         omega=0.5,
@@ -807,7 +802,8 @@ PARAMETERS: tuple[Parameter, ...] = (
         value=CALIBRATED,
         unit="1",
         description="fraction of CSF SOD1 that comes from suppressible CNS production",
-        source=_HAND_FIT,
+        source=f"{_JOINT_FIT} to the Phase 1/2 and VALOR CSF SOD1 results; prior range: without "
+        "a non-suppressible part no fit exists (SCIENCE.md s.2) [A]",
         assumption=True,
         variability="logitnormal",
         omega=0.5,
@@ -830,8 +826,10 @@ PARAMETERS: tuple[Parameter, ...] = (
         value=CALIBRATED,
         unit="1",
         description="exponent of relative toxic injury on SOD1 protein, R = P^gamma",
-        source=f"{_VALOR_FIT} to the VALOR ITT plasma NfL ratio of adjusted GMRs at week 28 "
-        "(evidence valor_plasma_nfl_ratio_itt), given the NfL exponent below [A]",
+        source=f"{_JOINT_FIT} to the VALOR plasma NfL ratios and GMRs (evidence "
+        "valor_plasma_nfl_ratio_itt; faster stratum valor_plasma_nfl_gmr_faster_tofersen), "
+        "given the NfL exponent; prior range an assumption: from a toxicity half as steep as the "
+        "SOD1 level to a steeply supra-linear one [A]",
         assumption=True,
         sensitivity=(0.5, 4.0),
         fitted_to=_NFL_GROUPS,
@@ -854,11 +852,9 @@ PARAMETERS: tuple[Parameter, ...] = (
         description="beta: NfL = level x activity^beta, activity = s(F) v0 R the current rate of "
         "motor-unit loss (ALSFRS-R points/month); sets how NfL differs between patients and how "
         "it moves with the stage and the drug",
-        source=f"{_VALOR_FIT} to the VALOR ITT placebo plasma NfL GMR at week 28 (evidence "
-        "valor_plasma_nfl_gmr_itt_placebo); prior range from the NfL medians of slow vs fast "
-        "progressors (SCIENCE.md s.3). The faster-stratum placebo GMR (evidence "
-        "valor_plasma_nfl_gmr_faster_placebo) is a check this structure misses: faster entrants "
-        "start lower on the course, where s(F) changes less [A]",
+        source=f"{_JOINT_FIT} to the VALOR placebo plasma NfL GMRs at week 28 (evidence "
+        "valor_plasma_nfl_gmr_itt_placebo; faster stratum valor_plasma_nfl_gmr_faster_placebo); "
+        "prior range from the NfL medians of slow vs fast progressors (SCIENCE.md s.3) [A]",
         assumption=True,
         sensitivity=(0.2, 1.0),
         fitted_to=_NFL_GROUPS,
@@ -915,6 +911,23 @@ PARAMETERS: tuple[Parameter, ...] = (
     *PROGRESSION_PARAMETERS,
     *CARRIER_PARAMETERS,
 )
+
+
+def _targets(p: Parameter, *, omega: bool = False) -> tuple[str, ...]:
+    """What a parameter's value (or omega) was fitted to: the evidence ids of the shipped
+    calibration, or the target groups before there is one."""
+    posterior = p.omega_posterior if omega else p.posterior
+    if posterior is not None:
+        return posterior.targets
+    return p.omega_fitted_to if omega else p.fitted_to
+
+
+def _both(value: Prior | Posterior | None, omega: Prior | Posterior | None) -> str:
+    """A parameter's prior or posterior, and its omega's where that is fitted too."""
+    parts = [] if value is None else [value.describe()]
+    if omega is not None:
+        parts.append(f"omega {omega.describe()}")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -995,11 +1008,9 @@ class ParameterSet(Mapping[str, Parameter]):
                     "source": p.source,
                     "block": p.block,
                     "sensitivity": p.sensitivity,
-                    "prior": ""
-                    if p.prior_distribution is None
-                    else p.prior_distribution.describe(),
-                    "posterior": "" if p.posterior is None else p.posterior.describe(),
-                    "fitted_to": ", ".join(p.posterior.targets if p.posterior else p.fitted_to),
+                    "prior": _both(p.prior_distribution, p.omega_prior),
+                    "posterior": _both(p.posterior, p.omega_posterior),
+                    "fitted_to": ", ".join(dict.fromkeys((*_targets(p), *_targets(p, omega=True)))),
                 }
                 for p in self.parameters
             ]

@@ -6,7 +6,7 @@ Recipe (SCIENCE.md s.4; parameters in the "carrier" block of the parameter table
    rapidly progressive, high-penetrance variant, evidence atlas_eligibility), and every
    individual model parameter of the biomarker and progression blocks, as for patients.
 2. Whether the carrier will ever convert and when: a penetrant carrier's age at symptom onset
-   follows the SOD1-ALS onset-age law (evidence nh_onset_age) conditioned on being
+   follows the model's onset-age law (``onset_age_years``: its value and SD) conditioned on being
    presymptomatic at entry, and the share of penetrant carriers is updated for having stayed
    well to that age, ``pi S(a) / (pi S(a) + 1 - pi)``. The latent onset time ``tau`` is days
    from entry to onset without drug (+inf if the carrier never converts).
@@ -123,11 +123,12 @@ def sample_carriers(
     penetrance = np.where(
         a4v, parameters.value("penetrance_a4v"), parameters.value("penetrance_other")
     )
+    onset_age = parameters["onset_age_years"]
     onset = latent_onset_days(
         age,
         penetrance,
-        parameters.value("onset_age_mean_years"),
-        parameters.value("onset_age_sd_years"),
+        onset_age.value,
+        onset_age.omega,
         rng.random(n),
         rng.random(n),
     )
