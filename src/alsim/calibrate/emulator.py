@@ -3,8 +3,12 @@
 Each output (a target statistic's mean over replicates, or the log of its replicate-to-replicate
 SD) gets its own GP (scikit-learn; constant x anisotropic RBF + white noise, hyperparameters by
 maximum marginal likelihood with a fixed `random_state`). Inputs are the free parameters on their
-prior's standardised scale, so every length scale is in prior SDs. The leave-one-out check uses
-the closed form (Rasmussen & Williams 2006, s.5.4.2): no refits.
+prior's standardised scale, so every length scale is in prior SDs. The hyperparameters may be
+fitted on the first `hyper_points` design points (a Sobol design's leading points are a design
+themselves) and the GP then conditioned on every point: the cost of the fit stays that of the
+smaller design. Predictions are of the smooth part (the white noise, which holds the Monte Carlo
+error of the simulated means, is accounted for by the likelihood itself). The leave-one-out check
+uses the closed form (Rasmussen & Williams 2006, s.5.4.2): no refits.
 """
 
 import warnings
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg import cho_solve
+from scipy.linalg import cho_solve, solve_triangular
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
@@ -48,16 +52,26 @@ class Emulator:
     y: FloatArray
     models: tuple[GaussianProcessRegressor, ...]
 
-    def predict(self, u: FloatArray, names: tuple[str, ...]) -> tuple[FloatArray, FloatArray]:
-        """Mean and variance of each named output at points `u`, both (point, output)."""
+    def predict(
+        self, u: FloatArray, names: tuple[str, ...], *, variance: bool = True
+    ) -> tuple[FloatArray, FloatArray]:
+        """Mean and variance of the smooth part of each named output at points `u`, both
+        (point, output); the variance is zero when `variance` is False (cheaper)."""
         u = np.atleast_2d(u)
         means = np.empty((u.shape[0], len(names)))
-        variances = np.empty_like(means)
+        variances = np.zeros_like(means)
         for j, name in enumerate(names):
             model = self.models[self.names.index(name)]
-            mean, sd = model.predict(u, return_std=True)
-            means[:, j] = mean
-            variances[:, j] = np.asarray(sd) ** 2
+            smooth = model.kernel_.k1  # constant x RBF, without the white noise
+            scale = float(np.atleast_1d(model._y_train_std)[0])
+            cross = smooth(u, model.X_train_)
+            means[:, j] = (cross @ model.alpha_).ravel() * scale + float(
+                np.atleast_1d(model._y_train_mean)[0]
+            )
+            if variance:
+                v = solve_triangular(model.L_, cross.T, lower=True, check_finite=False)
+                latent = smooth.diag(u) - np.einsum("ij,ij->j", v, v)
+                variances[:, j] = np.maximum(latent, 0.0) * scale**2
         return means, variances
 
     def leave_one_out(self, name: str) -> LeaveOneOut:
@@ -71,15 +85,22 @@ class Emulator:
 
 
 def fit_emulator(
-    u: FloatArray, outputs: dict[str, FloatArray], *, seed: int, restarts: int = 2
+    u: FloatArray,
+    outputs: dict[str, FloatArray],
+    *,
+    seed: int,
+    restarts: int = 2,
+    hyper_points: int | None = None,
 ) -> Emulator:
     """Fit one GP per output (`outputs[name]` shaped (point,)); non-finite points are left out
-    of that output's fit."""
+    of that output's fit. Hyperparameters from the first `hyper_points` finite points (all by
+    default), then the GP conditioned on every finite point."""
     names = tuple(outputs)
     models = []
     for k, name in enumerate(names):
         y = outputs[name]
-        ok = np.isfinite(y)
+        ok = np.flatnonzero(np.isfinite(y))
+        subset = ok if hyper_points is None else ok[:hyper_points]
         model = GaussianProcessRegressor(
             kernel=_kernel(u.shape[1]),
             normalize_y=True,
@@ -89,7 +110,11 @@ def fit_emulator(
         with warnings.catch_warnings():
             # a bound reached or a slow optimiser is judged by the leave-one-out check instead
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(u[ok], y[ok])
+            model.fit(u[subset], y[subset])
+        if subset.size < ok.size:
+            model = GaussianProcessRegressor(
+                kernel=model.kernel_, optimizer=None, normalize_y=True
+            ).fit(u[ok], y[ok])
         models.append(model)
     y_all = np.column_stack([outputs[n] for n in names])
     return Emulator(names=names, u=u, y=y_all, models=tuple(models))

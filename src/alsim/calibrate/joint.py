@@ -65,15 +65,16 @@ WEAK_IDENTIFICATION = 0.5  # posterior SD / prior SD above which a parameter is 
 class CalibrationSettings:
     """Sizes of one calibration run. `quick()` is for tests (seconds)."""
 
-    n_points: int = 256
-    n_replicates: int = 64
+    n_points: int = 512
+    n_replicates: int = 32
     headline_replicates: int = 16
     n_imputations: int = 5
-    n_walkers: int = 32
-    n_steps: int = 6000
+    n_walkers: int = 48
+    n_steps: int = 4000
     n_draws: int = 2000
     sobol_base: int = 1024
     emulator_restarts: int = 1
+    emulator_points: int = 256
     seed: int = 1
 
     def __post_init__(self) -> None:
@@ -96,6 +97,7 @@ class CalibrationSettings:
             n_draws=200,
             sobol_base=64,
             emulator_restarts=0,
+            emulator_points=16,
             seed=seed,
         )
 
@@ -252,10 +254,7 @@ def correlated_pairs(targets: Sequence[CalibrationTarget]) -> list[tuple[str, st
     whose replicate-to-replicate correlation the design records."""
     fitted = [t for t in targets if t.in_likelihood]
     return [
-        (a.id, b.id)
-        for i, a in enumerate(fitted)
-        for b in fitted[i + 1 :]
-        if a.study == b.study
+        (a.id, b.id) for i, a in enumerate(fitted) for b in fitted[i + 1 :] if a.study == b.study
     ]
 
 
@@ -394,7 +393,9 @@ class Likelihood:
         """Predicted published values: mean (point, target) and covariance (point, target,
         target) on the likelihood scale."""
         mean, emulator_var = self.emulator.predict(u, self.names)
-        log_sd, _ = self.emulator.predict(u, tuple(f"logsd:{n}" for n in self.names))
+        log_sd, _ = self.emulator.predict(
+            u, tuple(f"logsd:{n}" for n in self.names), variance=False
+        )
         sim_sd = np.exp(log_sd)
         sampling_sd = np.where(np.isnan(self.published_se), sim_sd, self.published_se)
         r = self.correlation[None, :, :]
@@ -479,7 +480,8 @@ def split_rhat(chain: FloatArray) -> FloatArray:
 
 
 def sample_posterior(like: Likelihood, settings: CalibrationSettings, *, seed: int) -> Chain:
-    """Run the ensemble sampler on the emulated posterior."""
+    """Run the ensemble sampler (emcee) on the emulated posterior, from a small ball around the
+    best design point; the first half of the chain is discarded as burn-in."""
     import emcee
 
     n_dims = like.emulator.u.shape[1]
@@ -489,7 +491,12 @@ def sample_posterior(like: Likelihood, settings: CalibrationSettings, *, seed: i
     rng = np.random.default_rng(seed)
     p0 = np.clip(start + 0.1 * rng.standard_normal((n_walkers, n_dims)), -BOX, BOX)
     sampler = emcee.EnsembleSampler(
-        n_walkers, n_dims, lambda u: log_posterior(like, u), vectorize=True
+        n_walkers,
+        n_dims,
+        lambda u: log_posterior(like, u),
+        vectorize=True,
+        # differential-evolution moves mix better than the stretch move in a dozen dimensions
+        moves=[(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)],
     )
     sampler.random_state = np.random.RandomState(seed).get_state()
     sampler.run_mcmc(p0, settings.n_steps, progress=False)
@@ -654,7 +661,13 @@ def emulate(design: DesignRuns, settings: CalibrationSettings) -> Emulator:
                 outputs[f"logsd:{name}"] = np.log(sd)
     restarts = {n: settings.emulator_restarts for n in outputs}
     emulators = [
-        fit_emulator(design.u, {n: outputs[n]}, seed=settings.seed + i, restarts=restarts[n])
+        fit_emulator(
+            design.u,
+            {n: outputs[n]},
+            seed=settings.seed + i,
+            restarts=restarts[n],
+            hyper_points=settings.emulator_points,
+        )
         for i, n in enumerate(outputs)
     ]
     return Emulator(
