@@ -25,8 +25,8 @@ def test_trigger_keys_change_the_rule_and_bad_values_are_refused() -> None:
         parse_vary(["parameters=x"])
     with pytest.raises(CampaignError, match="has no trigger rule"):
         design_grid(load_template("valor"), parse_vary(["trigger_level=44"]))
-    with pytest.raises(CampaignError, match="parameters=prior: per-replicate parameter sets"):
-        design_grid(load_template("valor"), parse_vary(["parameters=prior"]))
+    with pytest.raises(CampaignError, match=r"--vary parameters: value 'prior' is not allowed"):
+        parse_vary(["parameters=prior"])
 
 
 def test_power_on_atlas_writes_the_event_analyses_and_trial_metrics(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_power_on_atlas_writes_the_event_analyses_and_trial_metrics(tmp_path: Pa
             "--vary",
             "n_total=10",
             "--vary",
-            "parameters=typical,prior",
+            "parameters=typical,posterior",
             "--truth-patients",
             "40",
             "--out",
@@ -55,8 +55,8 @@ def test_power_on_atlas_writes_the_event_analyses_and_trial_metrics(tmp_path: Pa
     primary = summary[summary["primary"]]
     assert set(primary["analysis"]) == {"risk_difference_phenocnv_landmark"}
     assert set(summary["method"]) == {"risk-difference", "km", "logrank", "cox", "gmr"}
-    prior = summary[summary["label"].str.contains("parameters=prior")]
-    assert prior["true_value"].isna().all()  # no single true effect over the prior
+    posterior = summary[summary["label"].str.contains("parameters=posterior")]
+    assert posterior["true_value"].isna().all()  # no single true effect over the posterior
     funnel = pd.read_csv(out / "funnel.csv")
     assert {"trigger_rate_per_year", "screened_per_randomised", "projected_randomised"} <= set(
         funnel["metric"]

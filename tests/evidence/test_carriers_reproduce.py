@@ -33,7 +33,7 @@ def test_lead_time_sits_beside_the_published_range(atlas: StudyReproduction) -> 
 def test_prediction_is_written_to_every_output(atlas: StudyReproduction, tmp_path: Path) -> None:
     prediction = atlas.prediction
     assert prediction is not None and prediction.landmark_day == 365
-    for parameters in ("typical", "prior"):
+    for parameters in ("typical", "posterior"):
         control = prediction.value("event_proportion_landmark", "PLACEBO", parameters)
         assert 0 <= control.low <= control.median <= control.high <= 100
     assert 0 <= prediction.power <= 1 and 0 <= prediction.assurance <= 1

@@ -13,9 +13,10 @@ Keys (each optional; the grid is the Cartesian product of the values given, in t
   extension's, is 0 mg; visits, procedures and randomisation are unchanged).
 - ``trigger_level``, ``trigger_rise`` (designs with a trigger rule): the rule's minimum level and
   minimum rise from the carrier's baseline, in pg/mL.
-- ``parameters``: ``typical`` (the parameter table's values) or ``prior`` (one parameter set per
-  replicate from the design prior of `alsim.model.uncertainty`, run-in designs): the rejection
-  rate at ``prior`` is the assurance, the probability of success over what is not known.
+- ``parameters``: ``typical`` (the parameter table's values: the shipped posterior medians) or
+  ``posterior`` (each replicate its own draw of the shipped calibration's posterior,
+  `alsim.model.uncertainty`): the rejection rate at ``posterior`` is the assurance, the
+  probability of success over what the evidence leaves unknown.
 """
 
 import itertools
@@ -35,7 +36,7 @@ from alsim.errors import AlsimError
 
 VARY_KEYS = ("n_total", "duration_weeks", "effect", "trigger_level", "trigger_rise", "parameters")
 EFFECT_VALUES = ("drug", "none")
-PARAMETER_VALUES = ("typical", "prior")
+PARAMETER_VALUES = ("typical", "posterior")
 TRIGGER_FIELDS = {"trigger_level": "min_level_pg_ml", "trigger_rise": "min_rise_pg_ml"}
 MAX_TRIGGER_PG_ML = 10_000.0
 VISIT_STEP_DAYS = 28
@@ -65,7 +66,7 @@ class DesignPoint:
 
     @property
     def parameters(self) -> str:
-        """``typical`` or ``prior`` (one parameter set per replicate from the design prior)."""
+        """``typical`` or ``posterior`` (each replicate its own posterior draw)."""
         return dict(self.settings).get("parameters", "typical")
 
 
@@ -147,11 +148,6 @@ def apply_setting(design: TrialDesign, key: str, value: str) -> TrialDesign:
         return set_duration(design, int(value))
     if key in TRIGGER_FIELDS:
         return set_trigger(design, key, float(value))
-    if key == "parameters" and value == "prior" and design.run_in is None:
-        raise CampaignError(
-            "--vary parameters=prior: per-replicate parameter sets are simulated for run-in "
-            "designs only so far"
-        )
     if key == "parameters" or value == "drug":
         return design
     return without_drug(design)

@@ -35,7 +35,7 @@ from alsim.design.io import dump_design
 from alsim.design.trial import TrialDesign
 from alsim.io.output import write_parquet_atomic, write_text_atomic
 from alsim.model.parameters import DEFAULT_PARAMETERS
-from alsim.model.uncertainty import prior_parameter_sets, shipped_posterior
+from alsim.model.uncertainty import shipped_posterior
 from alsim.simulate.trial import MAX_REPLICATES, simulate_trial
 
 TRUTH_PATIENTS = 5_000
@@ -126,20 +126,14 @@ def simulate_chunk(
     parameters: str = "typical",
 ) -> pd.DataFrame:
     """Simulate replicates ``first .. first + n - 1`` and run the plan on them (a unit of work);
-    ``parameters="prior"`` draws one parameter set per replicate from the design prior,
-    ``"posterior"`` takes each replicate's own draw of the shipped calibration's posterior
-    (`alsim.model.uncertainty`)."""
-    sets = (
-        prior_parameter_sets(DEFAULT_PARAMETERS, seed=seed, replicates=range(first, first + n))
-        if parameters == "prior"
-        else DEFAULT_PARAMETERS
-    )
+    ``parameters="posterior"`` takes each replicate's own draw of the shipped calibration's
+    posterior (`alsim.model.uncertainty`)."""
     sim = simulate_trial(
         design,
         n_replicates=n,
         seed=seed,
         first_replicate=first,
-        parameters=sets,
+        parameters=DEFAULT_PARAMETERS,
         uncertainty=shipped_posterior() if parameters == "posterior" else None,
     )
     return pd.concat(
@@ -160,8 +154,8 @@ def true_effects(
     in which nobody discontinues; the others on the run as simulated, where treatment stops.
     """
     rows = []
-    if point.is_null or point.parameters == "prior":
-        # under the prior there is no single true effect: bias and coverage are left blank
+    if point.is_null or point.parameters != "typical":
+        # over the posterior there is no single true effect: bias and coverage are blank
         for analysis in plan:
             value = analysis.null_value if point.is_null else float("nan")
             se = 0.0 if point.is_null else float("nan")

@@ -3,7 +3,7 @@
 Over the replicates whose analysis succeeded (``status == "ok"``):
 
 - ``rejection_rate``: share with ``p < alpha``; power, or the type I error at a null point, or
-  the assurance at ``parameters=prior``; MCSE ``sqrt(p (1 - p) / n)``.
+  the assurance at ``parameters=posterior``; MCSE ``sqrt(p (1 - p) / n)``.
 - ``bias``: mean estimate minus the true value, on the log scale for ratios (GMR, HR) so that it
   measures the bias of the log ratio; MCSE ``sd / sqrt(n)``.
 - ``coverage``: share of CIs containing the true value; MCSE ``sqrt(c (1 - c) / n)``.

@@ -249,7 +249,7 @@ def _print_summary(summary: "pd.DataFrame") -> None:
     for row in summary.itertuples(index=False):
         name = f"{row.analysis}{' (primary)' if row.primary else ''}"
         rate_name = "type I" if row.effect == "none" else "power"
-        if row.parameters == "prior" and row.effect != "none":
+        if row.parameters != "typical" and row.effect != "none":
             rate_name = "assurance"
         bias = pm(row.bias, row.bias_mcse, "+")  # type: ignore[arg-type]
         rows.append(

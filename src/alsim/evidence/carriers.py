@@ -14,9 +14,10 @@ Quantities (targets.yaml, study ``atlas``):
   ``missed_by_trigger``: the run-in metrics of `alsim.simulate.presymptomatic.trial_metrics`.
 
 `predict_primary` states the primary result of a run-in design twice: at the parameter table's
-typical values (intervals: trial-to-trial variation) and over the design prior of
-`alsim.model.uncertainty` (intervals also carry what is not known about the biology), with the
-probability that the primary test succeeds (power, and assurance over the prior).
+typical values (intervals: trial-to-trial variation) and over the posterior of the shipped
+calibration (`alsim.model.uncertainty`: intervals also carry what the evidence leaves unknown about
+the biology), with the probability that the primary test succeeds (power, and assurance over the
+posterior).
 """
 
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ class PredictedValue:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PrimaryPrediction:
     """The stated prediction of a run-in trial's primary result, at typical parameter values
-    and over the design prior: proportions with the event by the landmark in both arms, their
+    and over the posterior: proportions with the event by the landmark in both arms, their
     difference, and the probability that the primary test rejects at its alpha."""
 
     study_id: str
@@ -131,17 +132,17 @@ def _success(sim: TrialSimulation, alpha: float) -> tuple[float, float]:
 
 
 def predict_primary(
-    typical: TrialSimulation, prior: TrialSimulation, *, stated_on: str, alpha: float = 0.05
+    typical: TrialSimulation, posterior: TrialSimulation, *, stated_on: str, alpha: float = 0.05
 ) -> PrimaryPrediction:
     """The prediction from two simulations of the same run-in design: at typical parameters and
-    with one parameter set per replicate drawn from the design prior."""
+    with each replicate's own posterior draw of the calibrated quantities."""
     from alsim.design.plan import highest_dose_arm
     from alsim.design.presymptomatic import event_endpoint
 
     design = typical.design
     treated = highest_dose_arm(design)
     values = []
-    for label, sim in (("typical", typical), ("prior", prior)):
+    for label, sim in (("typical", typical), ("posterior", posterior)):
         for quantity, arm in (
             ("event_proportion_landmark", design.control_arm),
             ("event_proportion_landmark", treated),
@@ -162,7 +163,7 @@ def predict_primary(
                 )
             )
     power, power_mcse = _success(typical, alpha)
-    assurance, assurance_mcse = _success(prior, alpha)
+    assurance, assurance_mcse = _success(posterior, alpha)
     return PrimaryPrediction(
         study_id=design.study_id,
         stated_on=stated_on,

@@ -11,7 +11,7 @@ from alsim.evidence.carriers import PrimaryPrediction, predict_primary
 from alsim.evidence.compare import ComparisonRow, compare
 from alsim.evidence.safety import safety_rows
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
-from alsim.model.uncertainty import PosteriorDraws, prior_parameter_sets
+from alsim.model.uncertainty import PosteriorDraws, shipped_posterior
 from alsim.simulate.trial import TrialSimulation, simulate_trial
 
 
@@ -94,9 +94,9 @@ def carrier_notes(design: TrialDesign, parameters: ParameterSet) -> tuple[str, .
         "untreated lead time of the NfL trigger falls inside the published 6-12 months; "
         "penetrance, the carriers' presymptomatic NfL, their age at entry, the Part B size and "
         "ratio, the assessment schedule and the withdrawal rates are ASSUMPTIONS.",
-        "Intervals 'over the design prior' draw every parameter that has a sensitivity range "
-        "log-uniformly within it, one set per simulated trial: a stand-in for a calibration "
-        "posterior.",
+        "Intervals 'over the posterior' give each simulated trial its own draw of the shipped "
+        "calibration's posterior (the quantities fitted by alsim calibrate); the presymptomatic "
+        "assumptions keep their table values.",
     )
 
 
@@ -153,15 +153,23 @@ def reproduce_study(
     rows = (*compare(study, sim), *safety_rows(study, sim))
     prediction = None
     if design.run_in is not None:
-        prior = simulate_trial(
-            design,
-            n_replicates=n_replicates,
-            seed=seed,
-            parameters=prior_parameter_sets(
-                parameters, seed=seed, replicates=sim.replicate.tolist()
-            ),
+        over_posterior = (
+            sim
+            if uncertainty is not None
+            else simulate_trial(
+                design,
+                n_replicates=n_replicates,
+                seed=seed,
+                parameters=parameters,
+                uncertainty=shipped_posterior(),
+            )
         )
-        prediction = predict_primary(sim, prior, stated_on=date.today().isoformat())
+        typical = (
+            sim
+            if uncertainty is None
+            else simulate_trial(design, n_replicates=n_replicates, seed=seed, parameters=parameters)
+        )
+        prediction = predict_primary(typical, over_posterior, stated_on=date.today().isoformat())
     if study == NATURAL_HISTORY_WITH:
         rows = (*rows, *compare("natural_history", sim))
         notes = (*notes, NATURAL_HISTORY_NOTE)

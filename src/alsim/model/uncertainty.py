@@ -1,21 +1,13 @@
 """Parameter uncertainty for predictions and assurance: one parameter set per replicate.
 
-Two sources, never combined in one run:
-
-- the posterior draws of the shipped calibration (`shipped_posterior`, `alsim simulate|reproduce
-  |power --uncertainty`): replicate `r` of a run with seed `s` uses draw number
-  ``SeedSequence(s, spawn_key=(r, DRAW_STREAM)).integers(n_draws)``, the same draw whatever the
-  number of replicates, the chunking or the worker; every other parameter keeps its value;
-- a design prior over the sensitivity ranges of the parameter table (`prior_parameter_sets`,
-  `alsim power --vary parameters=prior`): every parameter with a range is drawn, independently,
-  log-uniformly within it (uniformly where the range starts at 0 or below); every other parameter
-  keeps its typical value. Replicate r draws from ``SeedSequence(seed, spawn_key=(r,
-  PRIOR_STREAM))``.
-
-Both streams are used by no other part of a simulation.
+The posterior draws of the shipped calibration (`shipped_posterior`; `alsim simulate|reproduce
+|power --uncertainty`, `alsim power --vary parameters=posterior`): replicate `r` of a run with
+seed `s` uses draw number ``SeedSequence(s, spawn_key=(r, DRAW_STREAM)).integers(n_draws)``, the
+same draw whatever the number of replicates, the chunking or the worker; every parameter that is
+not free in the calibration keeps its table value. The stream is used by no other part of a
+simulation.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,36 +23,8 @@ from alsim.model.parameters import (
     shipped_calibration,
 )
 
-PRIOR_STREAM = 3_000_017
-
-
-def uncertain_parameters(parameters: ParameterSet) -> tuple[str, ...]:
-    """Names of the parameters the design prior varies (those with a sensitivity range)."""
-    return tuple(name for name in parameters if parameters[name].sensitivity is not None)
-
-
-def prior_parameter_sets(
-    parameters: ParameterSet, *, seed: int, replicates: Sequence[int]
-) -> list[ParameterSet]:
-    """One parameter set per replicate, drawn from the design prior (see the module docstring)."""
-    names = uncertain_parameters(parameters)
-    sets = []
-    for r in replicates:
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(r), PRIOR_STREAM)))
-        values = {}
-        for name in names:
-            low, high = parameters[name].sensitivity or (0.0, 0.0)
-            u = float(rng.random())
-            if low > 0:
-                values[name] = float(np.exp(np.log(low) + u * (np.log(high) - np.log(low))))
-            else:
-                values[name] = low + u * (high - low)
-        sets.append(parameters.with_values(**values))
-    return sets
-
-
 FloatArray = NDArray[np.float64]
-DRAW_STREAM = 3_000_017  # the same number as PRIOR_STREAM: the two are never combined
+DRAW_STREAM = 3_000_017
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -57,7 +57,7 @@ def _interval(median: float, low: float, high: float, digits: int = 0) -> str:
 
 
 def prediction_rows(prediction: PrimaryPrediction) -> list[list[str]]:
-    """Table rows: quantity, arm, at typical values, over the design prior."""
+    """Table rows: quantity, arm, at typical values, over the posterior."""
     rows = []
     labels = {
         "event_proportion_landmark": "% with clinically manifest ALS by the landmark",
@@ -71,7 +71,7 @@ def prediction_rows(prediction: PrimaryPrediction) -> list[list[str]]:
     for quantity, arm in seen:
         digits = 2 if quantity == "phenocnv_hr" else 0
         cells = [labels[quantity], arm]
-        for parameters in ("typical", "prior"):
+        for parameters in ("typical", "posterior"):
             v = prediction.value(quantity, arm, parameters)
             cells.append(_interval(v.median, v.low, v.high, digits))
         rows.append(cells)
@@ -101,8 +101,8 @@ def prediction_statement(prediction: PrimaryPrediction) -> str:
         f"[{difference.low:+.0f}, {difference.high:+.0f}]. Brackets: 2.5-97.5% of "
         f"{prediction.n_replicates} simulated trials at the parameter table's values. The primary "
         f"test reaches p < 0.05 in {100 * prediction.power:.0f}% of them (power) and in "
-        f"{100 * prediction.assurance:.0f}% when the uncertain parameters are drawn from their "
-        "sensitivity ranges (assurance)."
+        f"{100 * prediction.assurance:.0f}% when each trial takes its own draw of the "
+        "calibration's posterior (assurance)."
     )
 
 
@@ -123,7 +123,7 @@ def carrier_section(sim: TrialSimulation, prediction: PrimaryPrediction | None) 
                     "Quantity",
                     "Arm",
                     "Typical parameters: median [2.5%, 97.5%] over trials",
-                    "Over the design prior: median [2.5%, 97.5%]",
+                    "Over the posterior: median [2.5%, 97.5%]",
                 ),
                 prediction_rows(prediction),
             )
