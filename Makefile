@@ -35,7 +35,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
 
 reproduce: $(STAMP)
-	$(BIN)/alsim reproduce --study $(STUDY) --replicates $(REPLICATES) --out $(OUT) --overwrite
+	$(BIN)/alsim reproduce --study $(STUDY) --replicates $(REPLICATES) --uncertainty --out $(OUT) --overwrite
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

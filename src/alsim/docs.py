@@ -17,19 +17,22 @@ def _cell(text: object) -> str:
 
 
 def parameter_table() -> str:
-    """Every model parameter: name, value, unit, meaning, variability, status and source."""
+    """Every model parameter: name, value, unit, meaning, variability, status, prior, posterior
+    median [95% CrI] from the shipped calibration, what it was fitted to, and source."""
     from alsim.model import DEFAULT_PARAMETERS
+    from alsim.report.tables import parameter_frame
 
     lines = [
-        "| Parameter | Value | Unit | Meaning | Between-subject | Status | Source |",
-        "|---|---|---|---|---|---|---|",
+        "| Parameter | Value | Unit | Meaning | Between-subject | Status | Prior "
+        "| Posterior median [95% CrI] | Fitted to | Source |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in DEFAULT_PARAMETERS.to_frame().itertuples():
+    for r in parameter_frame(DEFAULT_PARAMETERS).itertuples():
         variability = "—" if r.variability == "none" else f"{r.variability}, ω = {r.omega:.3g}"
-        status = "ASSUMPTION" if r.assumption else "published"
         lines.append(
             f"| `{r.name}` | {r.value:.4g} | {_cell(r.unit)} | {_cell(r.description)} | "
-            f"{variability} | {status} | {_cell(r.source)} |"
+            f"{variability} | {r.assumption} | {_cell(r.prior) or '—'} | "
+            f"{_cell(r.posterior) or '—'} | {_cell(r.fitted_to) or '—'} | {_cell(r.source)} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -318,8 +318,11 @@ def compare(
 
     A published CI is met when the simulated median lies inside it; a published value without a
     CI is met when it lies within the target's `tolerance` of the simulated median, or, without a
-    tolerance, inside the simulated 2.5-97.5% range. An evidence record whose value is a gap
-    (null) makes the row a prediction that still names the record. Each row carries its role
+    tolerance, inside the simulated 2.5-97.5% range. When `sim` carries parameter uncertainty
+    (each replicate its own posterior draw), the simulated range is posterior predictive (trial
+    sampling and what the evidence leaves unknown) and every published value is judged on it:
+    met when it lies inside the simulated 2.5-97.5% range. An evidence record whose value is a
+    gap (null) makes the row a prediction that still names the record. Each row carries its role
     (`alsim.evidence.roles`).
     """
     from alsim.evidence.roles import role_of
@@ -357,11 +360,15 @@ def compare(
             record = evidence(target.evidence)
             published = record.numeric_value
             source, tier, name = record.source, record.verification_tier, record.id
-            if target.tolerance is not None and not record.has_ci:
+            if record.has_ci:
+                ci_low, ci_high = record.ci_low, record.ci_high
+            if sim.uncertainty is not None:
+                criterion = "published value inside simulated 95% posterior predictive range"
+                inside = bool(low <= published <= high)
+            elif target.tolerance is not None and not record.has_ci:
                 criterion = f"simulated median within {target.tolerance:g} of published value"
                 inside = bool(abs(median - published) <= target.tolerance)
             elif record.has_ci:
-                ci_low, ci_high = record.ci_low, record.ci_high
                 criterion = "simulated median inside published 95% CI"
                 inside = bool(
                     ci_low is not None and ci_high is not None and ci_low <= median <= ci_high

@@ -122,9 +122,14 @@ def role_summary(rows: Sequence[ComparisonRow]) -> str:
     calibrated = [r for r in rows if r.role == "calibrated" and r.inside is not None]
     predictions = sum(1 for r in rows if r.role == "prediction")
     context = sum(1 for r in rows if r.role != "prediction" and r.inside is None)
+    judged = (
+        "inside the 95% posterior predictive range"
+        if any("posterior predictive" in r.criterion for r in rows)
+        else "inside CI (or criterion)"
+    )
     line = (
-        f"validation {sum(bool(r.inside) for r in validation)}/{len(validation)} inside CI "
-        f"(or criterion), calibration {sum(bool(r.inside) for r in calibrated)}/"
+        f"validation {sum(bool(r.inside) for r in validation)}/{len(validation)} {judged}, "
+        f"calibration {sum(bool(r.inside) for r in calibrated)}/"
         f"{len(calibrated)}, predictions {predictions}"
     )
     return line + (f", context only {context}" if context else "")
