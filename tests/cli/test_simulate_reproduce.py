@@ -119,4 +119,9 @@ def test_reproduce_phase12_meets_published_csf_sod1_cis(tmp_path: Path) -> None:
     assert all(r["published"] is None for r in nfl)
     for name in ("comparison.md", "report.html", "manifest.json"):
         assert (tmp_path / "rep" / name).is_file()
-    assert "ASSUMPTION" in (tmp_path / "rep" / "report.html").read_text()
+    report = (tmp_path / "rep" / "report.html").read_text()
+    assert "ASSUMPTION" in report
+    # the shipped calibration's out-of-sample checks and Sobol indices are in the report
+    assert "Cross-validation" in report and "Global sensitivity (Sobol indices)" in report
+    markdown = (tmp_path / "rep" / "comparison.md").read_text()
+    assert "Cross-validation of the shipped calibration: Without phase12_csf_sod1: " in markdown

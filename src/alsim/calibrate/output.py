@@ -141,7 +141,11 @@ def summary_document(result: CalibrationResult) -> dict[str, Any]:
             for f in result.cross_validation
         ],
         "sobol": {
-            name: {"parameters": list(result.space.names), **indices}
+            name: {
+                "label": HEADLINE_OUTPUTS.get(name, name),
+                "parameters": list(result.space.names),
+                **indices,
+            }
             for name, indices in result.sobol.items()
         },
         "diagnostics": {

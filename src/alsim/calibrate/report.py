@@ -7,45 +7,17 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from alsim.calibrate.joint import HEADLINE_OUTPUTS, CalibrationResult
+from alsim.calibrate.joint import CalibrationResult
+from alsim.report.calibration import (
+    CHECK_HEADER,
+    check_rows,
+    cross_validation_section,
+    g,
+    sobol_section,
+)
 from alsim.report.html import Section, render_page
 from alsim.report.pages import figure_html
 from alsim.report.tables import html_table
-
-
-def _g(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
-
-
-def _check_rows(checks: list[dict[str, Any]]) -> list[list[str]]:
-    rows = []
-    for c in checks:
-        ci = c["published_ci"]
-        published = _g(c["published"]) + ("" if ci is None else f" [{_g(ci[0])}, {_g(ci[1])}]")
-        rows.append(
-            [
-                c["group"],
-                c["target"],
-                "yes" if c["in_likelihood"] else "same information",
-                published,
-                f"{_g(c['predicted_median'])} [{_g(c['predicted_low'])}, "
-                f"{_g(c['predicted_high'])}]",
-                "yes" if c["inside_95_prediction_interval"] else "NO",
-                _g(c["error"]),
-            ]
-        )
-    return rows
-
-
-_CHECK_HEADER = (
-    "Group",
-    "Evidence",
-    "In likelihood",
-    "Published [95% CI]",
-    "Predicted median [95% PI]",
-    "Published inside PI",
-    "Error (published - predicted)",
-)
 
 
 def pairs_figure(result: CalibrationResult) -> Figure:
@@ -115,9 +87,9 @@ def calibration_report(result: CalibrationResult, document: dict[str, Any]) -> s
             name,
             p["unit"],
             p["prior"],
-            f"{_g(p['median'])} [{_g(p['low'])}, {_g(p['high'])}]",
-            _g(p["posterior_sd_over_prior_sd"]) + (" (weak)" if p["weakly_identified"] else ""),
-            f"{_g(p['rhat'])} / {_g(p['ess'])}",
+            f"{g(p['median'])} [{g(p['low'])}, {g(p['high'])}]",
+            g(p["posterior_sd_over_prior_sd"]) + (" (weak)" if p["weakly_identified"] else ""),
+            f"{g(p['rhat'])} / {g(p['ess'])}",
             ", ".join(p["groups"]) or "— (prior only)",
         ]
         for name, p in params.items()
@@ -150,58 +122,23 @@ def calibration_report(result: CalibrationResult, document: dict[str, Any]) -> s
             "Predicted: the published statistic as the calibrated model predicts it, over the "
             "posterior (parameter uncertainty, the trial's sampling error, emulator error). "
             "Rows of a left-out group are out of sample.",
-            html_table(_CHECK_HEADER, _check_rows(document["targets"])),
+            html_table(CHECK_HEADER, check_rows(document["targets"])),
         )
     )
-    cv = document["cross_validation"]
-    if cv:
-        parts = []
-        for fold in cv:
-            inside = sum(1 for c in fold["targets"] if c["inside_95_prediction_interval"])
-            parts.append(
-                f"<h3>Without {fold['left_out']}: {inside} of {len(fold['targets'])} published "
-                "numbers inside their 95% prediction interval</h3>"
-            )
-            parts.append(html_table(_CHECK_HEADER, _check_rows(fold["targets"])))
-        sections.append(
-            Section(
-                "Cross-validation",
-                "Each group is left out of the fit and predicted from the rest of the evidence.",
-                "\n".join(parts),
-            )
-        )
-    if document["sobol"]:
-        rows = []
-        for output, indices in document["sobol"].items():
-            for k, name in enumerate(indices["parameters"]):
-                rows.append(
-                    [
-                        HEADLINE_OUTPUTS.get(output, output),
-                        name,
-                        f"{_g(indices['S1'][k])} ± {_g(indices['S1_conf'][k])}",
-                        f"{_g(indices['ST'][k])} ± {_g(indices['ST_conf'][k])}",
-                    ]
-                )
-        sections.append(
-            Section(
-                "Global sensitivity (Sobol indices)",
-                "Share of each headline output's variance over the posterior due to each "
-                "parameter alone (S1) and with its interactions (ST), from the emulators, with the "
-                "posterior marginals taken as independent; ± 95% bootstrap half-width.",
-                html_table(("Output", "Parameter", "S1", "ST"), rows),
-            )
-        )
+    sections += [
+        s for s in (cross_validation_section(document), sobol_section(document)) if s is not None
+    ]
     diag = document["diagnostics"]
     emu_rows = [
-        [name, _g(v["loo_rmse_over_sd"]), _g(v["loo_coverage_95"])]
+        [name, g(v["loo_rmse_over_sd"]), g(v["loo_coverage_95"])]
         for name, v in diag["emulator"].items()
     ]
     sections.append(
         Section(
             "Diagnostics",
-            f"Ensemble sampler acceptance {_g(diag['acceptance_fraction'])}; largest split "
-            f"R-hat over walkers {_g(diag['max_rhat'])}; smallest effective sample size "
-            f"{_g(diag['min_ess'])}. Emulators: leave-one-out RMSE over the output's SD across "
+            f"Ensemble sampler acceptance {g(diag['acceptance_fraction'])}; largest split "
+            f"R-hat over walkers {g(diag['max_rhat'])}; smallest effective sample size "
+            f"{g(diag['min_ess'])}. Emulators: leave-one-out RMSE over the output's SD across "
             "the design, and the share of design points inside their 95% leave-one-out interval.",
             html_table(("Emulated output", "LOO RMSE / SD", "LOO 95% coverage"), emu_rows),
         )

@@ -8,7 +8,12 @@ from pathlib import Path
 from alsim.evidence.compare import ComparisonRow
 from alsim.evidence.reproduce import StudyReproduction
 from alsim.io.output import write_json
-from alsim.model.parameters import ParameterSet
+from alsim.model.parameters import ParameterSet, shipped_calibration
+from alsim.report.calibration import (
+    cross_validation_lines,
+    cross_validation_section,
+    sobol_section,
+)
 from alsim.report.carriers import carrier_section, prediction_statement
 from alsim.report.html import Section, render_page
 from alsim.report.pages import StudyFigures, parameter_section, study_section
@@ -108,7 +113,12 @@ def write_reproduction(
     }
     paths = [write_json(document, directory / "comparison.json")]
     lines = summary_lines(results)
-    markdown = "".join(f"- {line}\n" for line in lines) + "\n"
+    calibration = shipped_calibration() or {}
+    cv_lines = [
+        f"Cross-validation of the shipped calibration: {line}"
+        for line in cross_validation_lines(calibration)
+    ]
+    markdown = "".join(f"- {line}\n" for line in (*lines, *cv_lines)) + "\n"
     markdown += "".join(
         f"## {r.design.title}\n\n{r.n_replicates} replicates, seed {r.seed}.\n\n"
         + "".join(f"- {note}\n" for note in r.notes)
@@ -123,7 +133,7 @@ def write_reproduction(
     )
     paths.append(directory / "comparison.md")
     paths[-1].write_text(f"# alsim: simulated vs published\n\n{_CRITERIA}\n\n{markdown}", "utf-8")
-    summary = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    summary = "".join(f"<li>{html.escape(line)}</li>" for line in (*lines, *cv_lines))
     sections = [Section("Summary: what was fitted, what was predicted", "", f"<ul>{summary}</ul>")]
     for r in results:
         sections += _study_sections(r)
@@ -135,6 +145,11 @@ def write_reproduction(
                     title=f"{r.design.title}: assumptions", note=" ".join(r.notes), content_html=""
                 )
             )
+    sections += [
+        s
+        for s in (cross_validation_section(calibration), sobol_section(calibration))
+        if s is not None
+    ]
     sections.append(parameter_section(parameters))
     page = render_page("alsim: simulated vs published", _CRITERIA, sections)
     paths.append(directory / "report.html")
