@@ -16,6 +16,7 @@
 import html
 import json
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -100,15 +101,7 @@ def summary_document(result: CalibrationResult) -> dict[str, Any]:
         "format": 1,
         "command": result.command,
         "seed": s.seed,
-        "settings": {
-            "n_points": s.n_points,
-            "n_replicates": s.n_replicates,
-            "headline_replicates": s.headline_replicates,
-            "n_imputations": s.n_imputations,
-            "n_walkers": s.n_walkers,
-            "n_steps": s.n_steps,
-            "n_draws": s.n_draws,
-        },
+        "settings": {k: v for k, v in asdict(s).items() if k != "seed"},
         "evidence_fingerprint": result.evidence_fingerprint,
         "model_fingerprint": result.model_fingerprint,
         "fitted_groups": list(result.fitted_groups),
