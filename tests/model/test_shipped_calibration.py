@@ -126,3 +126,20 @@ def test_uncertainty_widens_intervals() -> None:
 
     assert width(uncertain) > 1.1 * width(fixed)
     assert math.isfinite(width(fixed))
+
+
+def test_docs_parameter_page_shows_prior_posterior_and_targets() -> None:
+    from alsim.docs import parameter_table
+
+    summary = shipped_calibration()
+    assert summary is not None
+    lines = parameter_table().splitlines()
+    assert "| Prior | Posterior median [95% CrI] | Fitted to |" in lines[0]
+    for p in TABLE.free:
+        if p.quantity != "value":
+            continue
+        entry = summary["parameters"][p.name]
+        row = next(line for line in lines if line.startswith(f"| `{p.name}` |"))
+        posterior = f"{entry['median']:.4g} [{entry['low']:.4g}, {entry['high']:.4g}]"
+        assert p.prior.describe() in row and posterior in row, p.name
+        assert all(t in row for t in entry["targets"]), p.name
