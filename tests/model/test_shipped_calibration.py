@@ -25,10 +25,15 @@ def test_every_fitted_value_is_the_shipped_posterior_median() -> None:
     assert summary is not None, "no shipped calibration in alsim/model/data/calibration"
     assert set(summary["parameters"]) == {p.name for p in TABLE.free}
     for p in TABLE.free:
-        fitted = DEFAULT_PARAMETERS[p.name]
+        fitted = DEFAULT_PARAMETERS[p.parameter.name]
         entry = summary["parameters"][p.name]
-        assert fitted.value == entry["median"], p.name
-        assert fitted.posterior is not None and fitted.posterior.low == entry["low"]
+        if p.quantity == "value":
+            value, posterior = fitted.value, fitted.posterior
+        else:
+            value, posterior = fitted.omega, fitted.omega_posterior
+        assert value == entry["median"], p.name
+        assert posterior is not None and posterior.low == entry["low"], p.name
+        assert posterior.high == entry["high"] and posterior.targets == tuple(entry["targets"])
     draws = shipped_posterior()
     for j, name in enumerate(draws.names):
         assert float(np.median(draws.values[:, j])) == pytest.approx(

