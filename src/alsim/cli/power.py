@@ -27,7 +27,7 @@ def power(
         typer.Option(
             "--vary",
             help="Grid axis key=v1,v2,... (repeatable); keys: n_total, duration_weeks, "
-            "effect (drug|none).",
+            "effect (drug|none), trigger_level, trigger_rise, parameters (typical|posterior).",
         ),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (>= 0).")] = 0,
