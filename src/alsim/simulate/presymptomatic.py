@@ -187,9 +187,7 @@ def trigger_fires(observed: FloatArray, trigger: TriggerRule) -> BoolArray:
         rise = observed - baseline[:, None]
         # a mean of equal samples can differ from them in the last bit: such rounding is no rise
         rounding = _ROUNDING * np.abs(baseline)[:, None]
-        meets: BoolArray = (observed >= trigger.min_level_pg_ml) & (
-            rise >= trigger.min_rise_pg_ml
-        )
+        meets: BoolArray = (observed >= trigger.min_level_pg_ml) & (rise >= trigger.min_rise_pg_ml)
         if trigger.min_rise_pg_ml > 0:
             meets &= rise > rounding
     meets[:, :k] = False
