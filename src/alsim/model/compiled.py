@@ -33,6 +33,7 @@ Changing the model's PD equations means changing `drug_rhs` or `course_rhs`, the
 state that feeds back on the drug block would join that block.
 """
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -705,6 +706,51 @@ def _step_kinds(grid: FloatArray) -> IntArray:
     return kinds.astype(np.int64)
 
 
+@dataclass(frozen=True, slots=True)
+class _Grids:
+    """Both step grids of one schedule and output times, and the indices the kernel reads."""
+
+    grid: FloatArray
+    kind: IntArray
+    dose_index: IntArray
+    out_index: IntArray
+    sample_slot: IntArray
+    course_grid: FloatArray
+    course_kind: IntArray
+    course_out_index: IntArray
+
+
+@functools.lru_cache(maxsize=32)
+def _grids(
+    dose_t_bytes: bytes, t_out_bytes: bytes, drug_steps: StepRule, course_steps: StepRule
+) -> _Grids:
+    """The grids of dose times and output times (given as float64 bytes, to be hashable): built
+    once per schedule, a Python loop over every step, and reused by every chunk solved on it."""
+    dose_t_days = np.frombuffer(dose_t_bytes, dtype=np.float64)
+    t_out_days = np.frombuffer(t_out_bytes, dtype=np.float64)
+    course_grid, _, course_out_index = step_grid(dose_t_days, t_out_days, course_steps)
+    middles = 0.5 * (course_grid[1:] + course_grid[:-1])
+    samples = np.empty(2 * course_grid.size - 1)
+    samples[0::2] = course_grid
+    samples[1::2] = middles
+    grid, dose_index, sample_index = step_grid(dose_t_days, samples, drug_steps)
+    sample_slot = np.full(grid.size, -1, dtype=np.int64)
+    sample_slot[sample_index] = np.arange(samples.size)
+    grids = _Grids(
+        grid=grid,
+        kind=_step_kinds(grid),
+        dose_index=dose_index,
+        out_index=np.searchsorted(grid, t_out_days).astype(np.int64),
+        sample_slot=sample_slot,
+        course_grid=course_grid,
+        course_kind=_step_kinds(course_grid),
+        course_out_index=course_out_index,
+    )
+    for array in (getattr(grids, name) for name in _Grids.__slots__):
+        array.flags.writeable = False  # shared by later calls
+    return grids
+
+
 def solve(
     individual: Mapping[str, FloatArray],
     doses: DoseSchedule,
@@ -724,15 +770,12 @@ def solve(
     t_out_days = np.asarray(t_out_days, dtype=np.float64)
     if t_out_days.ndim != 1 or np.any(np.diff(t_out_days) < 0) or np.any(t_out_days < 0):
         raise AlsimError("t_out_days must be a non-decreasing 1-D array of times >= 0")
-    course_grid, _, course_out_index = step_grid(doses.t_days, t_out_days, course_steps)
-    middles = 0.5 * (course_grid[1:] + course_grid[:-1])
-    samples = np.empty(2 * course_grid.size - 1)
-    samples[0::2] = course_grid
-    samples[1::2] = middles
-    grid, dose_index, sample_index = step_grid(doses.t_days, samples, drug_steps)
-    sample_slot = np.full(grid.size, -1, dtype=np.int64)
-    sample_slot[sample_index] = np.arange(samples.size)
-    out_index = np.searchsorted(grid, t_out_days)
+    grids = _grids(
+        np.asarray(doses.t_days, dtype=np.float64).tobytes(),
+        t_out_days.tobytes(),
+        drug_steps,
+        course_steps,
+    )
     n_patients = doses.amount_mg.shape[0]
     theta = pd_constants(individual)
     n_transit = round(float(theta[N_TRANSIT, 0])) if n_patients else 1
@@ -742,15 +785,15 @@ def solve(
     )
     _integrate(
         LANES,
-        grid,
-        _step_kinds(grid),
-        dose_index,
-        np.ascontiguousarray(doses.amount_mg[:, : dose_index.size], dtype=np.float64),
-        out_index.astype(np.int64),
-        sample_slot,
-        course_grid,
-        _step_kinds(course_grid),
-        course_out_index,
+        grids.grid,
+        grids.kind,
+        grids.dose_index,
+        np.ascontiguousarray(doses.amount_mg[:, : grids.dose_index.size], dtype=np.float64),
+        grids.out_index,
+        grids.sample_slot,
+        grids.course_grid,
+        grids.course_kind,
+        grids.course_out_index,
         theta,
         course_y0,
         out,
