@@ -1,6 +1,9 @@
 """The solver (`alsim.model.compiled.solve`) against LSODA (`solve_reference`): accuracy over three
 years of dosing, the first hours after doses, batch independence, the step grids."""
 
+from collections.abc import Iterable
+from dataclasses import fields
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,20 +12,28 @@ from hypothesis import strategies as st
 from alsim.campaign import set_duration
 from alsim.design import load_template
 from alsim.errors import AlsimError
-from alsim.model import DEFAULT_PARAMETERS, DoseSchedule, solve, solve_reference
+from alsim.model import DEFAULT_PARAMETERS, DoseSchedule, Trajectories, solve, solve_reference
 from alsim.model.compiled import COURSE_STEPS, DRUG_STEPS, LANES, StepRule, step_grid
 from alsim.population import PopulationSpec, sample_population
 
-STATES = (
-    "mrna",
-    "sod1_protein",
-    "nfl",
-    "effect",
-    "effect_time_days",
-    "csf_mg",
-    "tissue_mg",
-    "plasma_mg",
-)
+STATES = tuple(f.name for f in fields(Trajectories) if f.name != "t_days")
+
+
+def assert_matches_lsoda(
+    traj: Trajectories,
+    ind: dict[str, np.ndarray],
+    dose_t: np.ndarray,
+    amounts: np.ndarray,
+    rows: Iterable[int],
+) -> None:
+    """Every state of the patients `rows` within 1e-6 relative of LSODA (rtol 1e-11)."""
+    for i in rows:
+        one = {k: float(v[i]) for k, v in ind.items()}
+        ref = solve_reference(one, dose_t, amounts[i], traj.t_days)
+        for name in STATES:
+            np.testing.assert_allclose(
+                getattr(traj, name)[i], ref[name], rtol=1e-6, atol=1e-12, err_msg=name
+            )
 
 
 def valor_extension_52() -> tuple[np.ndarray, np.ndarray]:
@@ -49,12 +60,7 @@ def test_solver_matches_lsoda_to_1e6_including_first_hours_after_doses() -> None
     amounts = np.repeat(np.array([0.0, 20.0, 100.0, 100.0, 300.0, 300.0])[:, None], 15, axis=1)
     amounts[3, :8] = 0.0
     traj = solve(ind, DoseSchedule(dose_t, amounts), t_out)
-    for i in range(6):
-        ref = solve_reference({k: float(v[i]) for k, v in ind.items()}, dose_t, amounts[i], t_out)
-        for name in STATES:
-            np.testing.assert_allclose(
-                getattr(traj, name)[i], ref[name], rtol=1e-6, atol=1e-12, err_msg=name
-            )
+    assert_matches_lsoda(traj, ind, dose_t, amounts, range(6))
 
 
 def valor_extension_156() -> tuple[np.ndarray, np.ndarray]:
@@ -78,12 +84,7 @@ def test_solver_matches_lsoda_to_1e6_over_three_years_of_dosing() -> None:
     amounts = np.repeat(np.array([100.0, 100.0, 300.0])[:, None], dose_t.size, axis=1)
     amounts[1, :8] = 0.0
     traj = solve(ind, DoseSchedule(dose_t, amounts), t_out)
-    for i in range(3):
-        ref = solve_reference({k: float(v[i]) for k, v in ind.items()}, dose_t, amounts[i], t_out)
-        for name in STATES:
-            np.testing.assert_allclose(
-                getattr(traj, name)[i], ref[name], rtol=1e-6, atol=1e-12, err_msg=name
-            )
+    assert_matches_lsoda(traj, ind, dose_t, amounts, range(3))
 
 
 def test_single_dose_matches_lsoda_to_1e6_from_the_first_minute() -> None:
@@ -94,12 +95,7 @@ def test_single_dose_matches_lsoda_to_1e6_from_the_first_minute() -> None:
     amounts = np.array([[20.0], [100.0], [300.0], [0.0]])
     ind = patients(4, seed=3)
     traj = solve(ind, DoseSchedule(dose_t, amounts), t_out)
-    for i in range(4):
-        ref = solve_reference({k: float(v[i]) for k, v in ind.items()}, dose_t, amounts[i], t_out)
-        for name in STATES:
-            np.testing.assert_allclose(
-                getattr(traj, name)[i], ref[name], rtol=1e-6, atol=1e-12, err_msg=name
-            )
+    assert_matches_lsoda(traj, ind, dose_t, amounts, range(4))
 
 
 def test_chunks_of_1_7_and_1000_patients_agree_bit_for_bit_and_with_lsoda() -> None:
@@ -129,12 +125,9 @@ def test_chunks_of_1_7_and_1000_patients_agree_bit_for_bit_and_with_lsoda() -> N
         )
     for i in picked:
         one = part([i])
-        ref = solve_reference({k: float(v[i]) for k, v in ind.items()}, dose_t, amounts[i], visits)
         for name in STATES:
             np.testing.assert_array_equal(one[name][0], getattr(whole, name)[i])
-            np.testing.assert_allclose(
-                getattr(whole, name)[i], ref[name], rtol=1e-6, atol=1e-12, err_msg=name
-            )
+    assert_matches_lsoda(whole, ind, dose_t, amounts, picked)
 
 
 @settings(max_examples=10, deadline=None)

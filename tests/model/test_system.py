@@ -1,5 +1,7 @@
 """The mechanistic model: steady state, mass balance, solver accuracy, dose-response."""
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -95,16 +97,7 @@ def test_solver_matches_lsoda_to_1e6() -> None:
     for i in range(6):
         ind = {k: float(v[i]) for k, v in pop.parameters.items()}
         ref = solve_reference(ind, DOSE_T_DAYS, amounts[i], T_OUT_DAYS)
-        for name in (
-            "mrna",
-            "sod1_protein",
-            "nfl",
-            "effect",
-            "effect_time_days",
-            "csf_mg",
-            "tissue_mg",
-            "plasma_mg",
-        ):
+        for name in (f.name for f in fields(traj) if f.name != "t_days"):
             got = getattr(traj, name)[i]
             np.testing.assert_allclose(got, ref[name], rtol=1e-6, atol=1e-12, err_msg=name)
 
