@@ -75,26 +75,7 @@ def throughput(n_replicates: int = 100) -> float:
     same = batch[batch["replicate"] == 3].reset_index(drop=True)
     pd.testing.assert_frame_equal(same, single, check_exact=True)
     print("  replicate 3 alone == replicate 3 in the batch: OK")
-    compiled_solver_projection(point, n_replicates, simulate_s)
     return rate
-
-
-def compiled_solver_projection(point: DesignPoint, n_replicates: int, simulate_s: float) -> None:
-    """The same simulation with `alsim.model.compiled.solve_compiled` in place of `solve` (not
-    yet the default: it becomes so with the model's next equations)."""
-    from unittest import mock
-
-    from alsim.model.compiled import solve_compiled
-
-    with mock.patch("alsim.simulate.trial.solve", solve_compiled):
-        simulate_trial(point.design, n_replicates=2, seed=0)  # compile
-        start = time.perf_counter()
-        simulate_trial(point.design, n_replicates=n_replicates, seed=1)
-        compiled_s = time.perf_counter() - start
-    print(
-        f"  simulate with the compiled solver: {1000 * compiled_s / n_replicates:7.1f} "
-        f"ms/replicate ({simulate_s / compiled_s:.1f}x faster)"
-    )
 
 
 def _results(campaign: Campaign, out: Path) -> pd.DataFrame:

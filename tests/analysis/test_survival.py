@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from alsim.analysis import CoxSpec, KaplanMeierSpec, LogRankSpec
@@ -110,9 +110,11 @@ def test_logrank_without_events_is_a_status_not_an_error() -> None:
 
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
+@example(seed=271839653)  # log hazard ratio near 0.005: relative tolerance alone is too strict
 def test_cox_matches_lifelines_with_ties_strata_and_covariates(seed: int) -> None:
-    """Reference: lifelines CoxPHFitter (Efron ties) on the same data; tolerance 1e-5 relative
-    (both maximise the same partial likelihood by Newton-Raphson)."""
+    """Reference: lifelines CoxPHFitter (Efron ties) on the same data; tolerance 1e-5 relative, and
+    1e-6 absolute on the log hazard ratio where it is near zero (both maximise the same partial
+    likelihood by Newton-Raphson, to their own convergence criteria)."""
     from lifelines import CoxPHFitter
 
     rng = np.random.default_rng(seed)
@@ -143,5 +145,5 @@ def test_cox_matches_lifelines_with_ties_strata_and_covariates(seed: int) -> Non
         }
     )
     ref = CoxPHFitter().fit(frame, "T", "E", strata=["stratum"], fit_options={"precision": 1e-12})
-    assert ours.log_hr[0] == pytest.approx(ref.params_["trt"], rel=1e-5)
+    assert ours.log_hr[0] == pytest.approx(ref.params_["trt"], rel=1e-5, abs=1e-6)
     assert ours.std_error[0] == pytest.approx(ref.standard_errors_["trt"], rel=1e-5)

@@ -1,5 +1,6 @@
 """The mechanistic model: intrathecal PK -> SOD1 knock-down -> injury -> NfL and function."""
 
+from alsim.model.compiled import solve
 from alsim.model.parameters import DEFAULT_PARAMETERS, PARAMETERS, Parameter, ParameterSet
 from alsim.model.system import (
     PROGRESSION_STATE_NAMES,
@@ -7,7 +8,6 @@ from alsim.model.system import (
     DoseSchedule,
     Trajectories,
     measured_csf_sod1_ng_ml,
-    solve,
     solve_reference,
 )
 

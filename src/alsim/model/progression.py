@@ -16,7 +16,8 @@ drug. ``Z = integral of E_n`` is the effective disease time (equal to ``t`` with
 
 adds a reversible part: a patient with recovery capacity ``rho`` regains up to ``rho`` logit units
 while the drug keeps injury down, and loses the gain if it stops. E and Z are integrated with the
-other PD states by `alsim.model.system.solve` (its `_derivatives` holds the equations).
+other PD states by `alsim.model.compiled.solve` (`alsim.model.system._derivatives` holds the
+equations).
 
 Breathing and strength have courses of their own on logistics driven by the same effective
 disease time: ``SVC = full x expit(w)``, ``w = w0 - lambda v0 Z`` (lambda the patient's respiratory

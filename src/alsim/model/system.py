@@ -1,13 +1,13 @@
-"""The whole mechanistic model: state layout, right-hand side, and its two solvers.
+"""The whole mechanistic model: state layout, dose schedules, the right-hand side, the reference
+solver.
 
-`solve` is the production solver: vectorised over a batch of patients, PK propagated exactly,
-the PD states by classical Runge-Kutta 4 on a grid refined in tiers after each dose. The PD state
-is one array (state, patient), rows in `PD_STATE_NAMES` order: SOD1 mRNA, SOD1 protein, NfL, the
-transit chain E_1..E_n of the drug's effect on function and its integral Z (the effective disease
-time, `alsim.model.progression`). NfL depends on the functional course (disease activity), so the
-chain is integrated for every design. `_derivatives` is the one right-hand side, used by both
-solvers. `solve_reference` integrates the full ODE one patient at a time with LSODA; it exists to
-check `solve` and to serve as the benchmark baseline.
+The PD state of one patient, in `pd_state_names` order: SOD1 mRNA, SOD1 protein, NfL, the transit
+chain E_1..E_n of the drug's effect on function and its integral Z (the effective disease time,
+`alsim.model.progression`). NfL depends on the functional course (disease activity), so the chain
+is integrated for every design. `_derivatives` writes the equations once, for a batch of patients
+with numpy; `solve_reference` integrates them with the PK, one patient at a time, by LSODA: it is
+the check of the production solver `alsim.model.compiled.solve` (which transcribes the same
+equations into compiled kernels) and the baseline of the benchmarks.
 """
 
 import itertools
@@ -21,12 +21,8 @@ from scipy.integrate import solve_ivp
 from alsim.errors import AlsimError
 from alsim.model.pk import (
     PkRates,
-    PkState,
-    PkStep,
-    apply_pk_step,
     pk_derivatives,
     pk_rates,
-    pk_step,
 )
 from alsim.model.progression import log_stage
 from alsim.model.sod1 import csf_sod1_ng_ml, knockdown
@@ -53,16 +49,6 @@ _PD_PARAMETERS = (
     "recovery_capacity",
     "nfl_activity_exponent",
     *COURSE_PARAMETERS,
-)
-
-DEFAULT_MAX_STEP_DAYS = 0.2
-# (days since the last dose, step) tiers: the drug reaches tissue within hours and the Hill
-# knock-down then moves fastest, so steps are short right after a dose and lengthen as it settles.
-# Chosen so every state stays within 1e-6 relative of LSODA (tests/model/test_system.py).
-DEFAULT_STEP_TIERS: tuple[tuple[float, float], ...] = (
-    (0.25, 1.0 / 256.0),
-    (1.0, 1.0 / 64.0),
-    (4.0, 1.0 / 24.0),
 )
 
 
@@ -239,163 +225,6 @@ def _initial_state(n_patients: int, n_transit: int) -> FloatArray:
     y = np.ones((4 + n_transit, n_patients))
     y[-1] = 0.0
     return y
-
-
-def _time_grid(
-    doses_t_days: FloatArray,
-    t_end_days: float,
-    max_step_days: float,
-    step_tiers: tuple[tuple[float, float], ...],
-    t_out_days: FloatArray,
-) -> FloatArray:
-    """Step boundaries: every dose and output time, short steps after doses (`step_tiers`),
-    else `max_step_days`."""
-    knots = {0.0, t_end_days, *map(float, t_out_days), *map(float, doses_t_days)}
-    for t_dose in doses_t_days:
-        for window, _ in step_tiers:
-            knots.add(min(float(t_dose) + window, t_end_days))
-    edges = np.array(sorted(k for k in knots if 0.0 <= k <= t_end_days))
-    pieces = [edges[:1]]
-    for start, stop in itertools.pairwise(edges):
-        since_dose = start - doses_t_days[doses_t_days <= start + 1e-12]
-        step = max_step_days
-        if since_dose.size:
-            step = next(
-                (h for window, h in step_tiers if since_dose.min() < window - 1e-12),
-                max_step_days,
-            )
-        n_steps = max(1, int(np.ceil((stop - start) / step - 1e-9)))
-        pieces.append(np.linspace(start, stop, n_steps + 1)[1:])
-    return np.concatenate(pieces)
-
-
-def solve(
-    individual: IndividualParameters,
-    doses: DoseSchedule,
-    t_out_days: FloatArray,
-    *,
-    max_step_days: float = DEFAULT_MAX_STEP_DAYS,
-    step_tiers: tuple[tuple[float, float], ...] = DEFAULT_STEP_TIERS,
-) -> Trajectories:
-    """Integrate a batch of patients from baseline (t = 0, first dose) to the last output time.
-
-    Every state starts at its no-drug baseline (M = P = N = E_j = 1, Z = 0, no drug on board).
-    `individual` holds the parameter table's values and the course's `COURSE_PARAMETERS`, each
-    shaped (patient,).
-    Output at `t_out_days` is taken after any dose given at that same time's pre-dose state:
-    a value at a dose time is the trough (pre-dose) value, as sampled in the trials.
-    """
-    t_out_days = np.asarray(t_out_days, dtype=np.float64)
-    if t_out_days.ndim != 1 or np.any(np.diff(t_out_days) < 0) or np.any(t_out_days < 0):
-        raise AlsimError("t_out_days must be a non-decreasing 1-D array of times >= 0")
-    n_patients = doses.amount_mg.shape[0]
-    pk = pk_rates(individual)
-    pd = _pd_rates(individual)
-    t_end = float(t_out_days[-1]) if t_out_days.size else 0.0
-    grid = _time_grid(doses.t_days, t_end, max_step_days, step_tiers, t_out_days)
-
-    zeros = np.zeros(n_patients)
-    state = PkState(csf_mg=zeros.copy(), tissue_mg=zeros.copy(), plasma_mg=zeros.copy())
-    y = _initial_state(n_patients, pd.n_transit)
-    stepper = _Rk4(y.shape, _mrna_decay(state.tissue_mg, pd))
-
-    out = {
-        name: np.empty((n_patients, t_out_days.size))
-        for name in ("csf_mg", "tissue_mg", "plasma_mg")
-    }
-    pd_out = np.empty((y.shape[0], n_patients, t_out_days.size))
-    out_index = 0
-    dose_index = 0
-    n_doses = doses.t_days.size
-    steps: dict[float, tuple[PkStep, PkStep]] = {}
-
-    def record(t_now: float) -> None:
-        nonlocal out_index
-        while out_index < t_out_days.size and t_out_days[out_index] <= t_now + 1e-12:
-            out["csf_mg"][:, out_index] = state.csf_mg
-            out["tissue_mg"][:, out_index] = state.tissue_mg
-            out["plasma_mg"][:, out_index] = state.plasma_mg
-            pd_out[:, :, out_index] = y
-            out_index += 1
-
-    for i in range(grid.size):
-        t = float(grid[i])
-        record(t)
-        while dose_index < n_doses and doses.t_days[dose_index] <= t + 1e-12:
-            state = PkState(
-                csf_mg=state.csf_mg + doses.amount_mg[:, dose_index],
-                tissue_mg=state.tissue_mg,
-                plasma_mg=state.plasma_mg,
-            )
-            dose_index += 1
-        if i + 1 == grid.size:
-            break
-        h = float(grid[i + 1]) - t
-        key = round(h, 12)
-        if key not in steps:
-            steps[key] = (pk_step(pk, h / 2.0), pk_step(pk, h))
-        half = steps[key][0]  # only the tissue amount is needed mid-step
-        tissue_mid = state.tissue_mg * half.tissue_decay + half.csf_to_tissue * state.csf_mg
-        end = apply_pk_step(state, steps[key][1])
-        y = stepper.step(y, h, tissue_mid, end.tissue_mg, pd)
-        state = end
-    record(float(grid[-1]))
-
-    return Trajectories(
-        t_days=t_out_days,
-        csf_mg=out["csf_mg"],
-        tissue_mg=out["tissue_mg"],
-        plasma_mg=out["plasma_mg"],
-        mrna=pd_out[0],
-        sod1_protein=pd_out[1],
-        nfl=pd_out[2],
-        effect=pd_out[-2],
-        effect_time_days=pd_out[-1],
-    )
-
-
-class _Rk4:
-    """Classical Runge-Kutta 4 on the stacked PD state, with its work arrays allocated once.
-
-    The knock-down S(A) needs only the tissue drug at the middle and end of each step: the end's
-    is the next step's start (a dose enters CSF, not tissue), so it is kept."""
-
-    def __init__(self, shape: tuple[int, ...], decay_at_start: FloatArray) -> None:
-        self.k = [np.empty(shape) for _ in range(4)]
-        self.trial = np.empty(shape)
-        self.decay = decay_at_start
-
-    def step(
-        self,
-        y: FloatArray,
-        h: float,
-        tissue_mid_mg: FloatArray,
-        tissue_end_mg: FloatArray,
-        rates: _PdRates,
-    ) -> FloatArray:
-        """y one step of length `h` later."""
-        k1, k2, k3, k4 = self.k
-        trial = self.trial
-        decay_mid = _mrna_decay(tissue_mid_mg, rates)
-        decay_end = _mrna_decay(tissue_end_mg, rates)
-        _derivatives(self.decay, y, rates, k1)
-        np.multiply(k1, h / 2.0, out=trial)
-        trial += y
-        _derivatives(decay_mid, trial, rates, k2)
-        np.multiply(k2, h / 2.0, out=trial)
-        trial += y
-        _derivatives(decay_mid, trial, rates, k3)
-        np.multiply(k3, h, out=trial)
-        trial += y
-        _derivatives(decay_end, trial, rates, k4)
-        self.decay = decay_end
-        k2 += k3
-        k2 *= 2.0
-        k2 += k1
-        k2 += k4
-        k2 *= h / 6.0
-        out: FloatArray = y + k2
-        return out
 
 
 def _full_rhs(_t: float, y: FloatArray, pk: PkRates, pd: _PdRates) -> FloatArray:

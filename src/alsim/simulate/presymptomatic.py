@@ -12,7 +12,7 @@ names a Part A cohort size, the same stream also gives the number that cohort wo
 
 Part B Day 1 is the trigger (or confirming) sample's day; that sample is the baseline. Every
 randomised patient is integrated with the model solver (SOD1 lowering and the effective disease
-time Z, `alsim.model.system.solve`); placebo patients in closed form. Phenoconversion is the day Z
+time Z, `alsim.model.compiled.solve`); placebo patients in closed form. Phenoconversion is the day Z
 reaches the disease time the carrier had left at randomisation; it is found at the next event
 assessment. Follow-up ends at withdrawal, at the last visit, or at the event, when the patient
 moves to open-label rescue (not simulated further).
@@ -33,6 +33,7 @@ from alsim.design.presymptomatic import RunIn, TriggerRule, event_endpoint
 from alsim.design.trial import TrialDesign
 from alsim.errors import AlsimError
 from alsim.model.adverse_events import AdverseEventTerm
+from alsim.model.compiled import solve
 from alsim.model.parameters import ParameterSet
 from alsim.model.presymptomatic import (
     integrate_nfl,
@@ -41,7 +42,7 @@ from alsim.model.presymptomatic import (
     untreated_nfl,
 )
 from alsim.model.progression import event_time_days
-from alsim.model.system import DoseSchedule, solve
+from alsim.model.system import DoseSchedule
 from alsim.population.carriers import Carriers, sample_carriers
 from alsim.simulate.adverse_events import truncate_follow_up
 from alsim.simulate.progression import SOLVE_CHUNK_PATIENTS
@@ -187,9 +188,7 @@ def trigger_fires(observed: FloatArray, trigger: TriggerRule) -> BoolArray:
         rise = observed - baseline[:, None]
         # a mean of equal samples can differ from them in the last bit: such rounding is no rise
         rounding = _ROUNDING * np.abs(baseline)[:, None]
-        meets: BoolArray = (observed >= trigger.min_level_pg_ml) & (
-            rise >= trigger.min_rise_pg_ml
-        )
+        meets: BoolArray = (observed >= trigger.min_level_pg_ml) & (rise >= trigger.min_rise_pg_ml)
         if trigger.min_rise_pg_ml > 0:
             meets &= rise > rounding
     meets[:, :k] = False

@@ -15,8 +15,9 @@ from numpy.typing import NDArray
 from alsim.design.trial import TrialDesign
 from alsim.errors import AlsimError
 from alsim.model.adverse_events import AdverseEventTerm
+from alsim.model.compiled import solve
 from alsim.model.parameters import DEFAULT_PARAMETERS, ParameterSet
-from alsim.model.system import DoseSchedule, solve
+from alsim.model.system import DoseSchedule
 from alsim.model.uncertainty import PosteriorDraws
 from alsim.population.progression import stack_courses
 from alsim.population.sampling import Population
