@@ -152,6 +152,41 @@ def test_analyses_give_the_same_numbers_alone_or_in_a_plan() -> None:
         np.testing.assert_array_equal(alone.std_error, together[a.name].std_error)
 
 
+def test_analyses_of_one_imputation_set_impute_once_to_the_latest_visit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An ANCOVA at week 8 and one at week 16 share one imputation, drawn to week 16; the week-8
+    analysis gives its own numbers and status even where week 16 cannot be imputed (too few
+    tofersen patients left), as when run alone."""
+    rng = np.random.default_rng(4)
+    n = 24
+    treated = np.arange(n) % 2 == 1
+    values = np.round(40 + np.cumsum(rng.normal(-1, 1.5, (2, n, 5)), axis=2))
+    stop_day = np.where(treated & (np.arange(n) > 6), 100.0, np.inf)
+    values[:, stop_day < VISIT_DAYS[-1], -1] = np.nan
+    values[:, 3::5, 2] = np.nan  # intermittent gaps before week 8
+    mar = {"strategy": "hypothetical", "imputation": "mar"}
+    week8, week16 = (
+        analysis("ancova", mar, mar, name=name, visit=visit, imputations=4)
+        for name, visit in (("week8", "WEEK 8"), ("week16", "WEEK 16"))
+    )
+    calls = []
+    impute = ImputationSpec.impute
+    monkeypatch.setattr(
+        ImputationSpec,
+        "impute",
+        lambda self, v, **kw: calls.append(v.shape) or impute(self, v, **kw),
+    )
+    data = trial(values, treated, stop_day=stop_day)
+    together = PlanRunner(data).run((week8, week16))
+    assert calls == [(2, n, 4)]
+    assert np.all(together["week16"].status != "ok")
+    alone = PlanRunner(data).fit(week8)
+    assert np.all(alone.status == "ok")
+    for name in ("status", "estimate", "std_error"):
+        np.testing.assert_array_equal(getattr(together["week8"], name), getattr(alone, name))
+
+
 def test_imputed_values_do_not_depend_on_how_many_later_visits_are_imputed() -> None:
     rng = np.random.default_rng(1)
     y = np.round(30 + np.cumsum(rng.normal(-1, 1, (2, 30, 6)), axis=2))

@@ -70,3 +70,22 @@ def test_numbers_survive_the_ibm_float_conversion_bit_for_bit(tmp_path: Path) ->
     data, _ = pyreadstat.read_xport(str(tmp_path / "x.xpt"))
     np.testing.assert_array_equal(data["X"].to_numpy(), values)
     np.testing.assert_array_equal(data["N"].to_numpy(), np.arange(values.size))
+
+
+def test_text_columns_with_repeats_gaps_flags_and_accents_read_back_as_written(
+    tmp_path: Path,
+) -> None:
+    """Each distinct value is encoded once and placed in every row that holds it: ReadStat reads
+    back every row's own value (missing as empty, flags as Y or empty, UTF-8 accents intact)."""
+    rng = np.random.default_rng(3)
+    pool = np.array(["PLACEBO", "TOFERSEN 100 MG", "Ménétrier", "", "x" * 250], dtype=object)
+    text = pool[rng.integers(0, pool.size, 500)]
+    text[rng.random(500) < 0.1] = None
+    flags = rng.random(500) < 0.5
+    frame = pd.DataFrame({"TRT": text, "FL": flags, "N": np.arange(500.0)})
+    write_xpt(frame, tmp_path / "t.xpt", dataset="T")
+    data, _ = pyreadstat.read_xport(str(tmp_path / "t.xpt"), encoding="utf-8")
+    expected = [("" if v is None else v)[:200] for v in text]
+    assert data["TRT"].tolist() == expected
+    assert data["FL"].tolist() == ["Y" if f else "" for f in flags]
+    np.testing.assert_array_equal(data["N"].to_numpy(), frame["N"].to_numpy())

@@ -149,6 +149,8 @@ class Imputed:
 
     values: FloatArray  # (m, replicate, patient, visit)
     status: npt.NDArray[np.str_] = field(default_factory=lambda: np.array([], dtype=str))
+    # (replicate, visit): the imputation of the visits up to and including this one succeeded
+    ok_through: BoolArray = field(default_factory=lambda: np.ones((0, 0), dtype=bool))
 
     @property
     def n_imputations(self) -> int:
@@ -159,6 +161,14 @@ class Imputed:
     def n_replicates(self) -> int:
         """Number of replicates."""
         return int(self.values.shape[1])
+
+    def status_through(self, n_visits: int) -> npt.NDArray[np.str_]:
+        """The status of the first `n_visits` visits alone (their values do not depend on the
+        later ones; an imputation of later visits can fail where theirs did not)."""
+        if n_visits >= self.values.shape[-1] or not self.ok_through.size:
+            return self.status
+        ok = self.ok_through[:, n_visits - 1] if n_visits > 0 else np.ones_like(self.status, bool)
+        return np.where(ok, "ok", CANNOT_IMPUTE)
 
     def stacked(self) -> FloatArray:
         """Imputations stacked on the replicate axis: ``(m * replicate, patient, visit)``."""
@@ -316,6 +326,11 @@ METHOD_CODES: dict[str, int] = {
     "copy-reference": 4,
 }
 PREVIOUS_VISITS = 3
+CANNOT_IMPUTE = (
+    "cannot impute: an arm has too few patients observed at some visit to estimate the "
+    "imputation regression (need more patients than parameters); analyse fewer visits "
+    "or a larger trial"
+)
 
 
 def _arm_draws(
@@ -449,6 +464,7 @@ class ImputationSpec:
         visit_index = np.arange(n_vis)
         last_obs = np.where(observed, visit_index, -1).max(axis=-1)  # j: -1 = baseline
         ok = np.ones(n_rep, dtype=bool)
+        ok_through = np.ones((n_rep, n_vis), dtype=bool)
         reference_based = codes > METHOD_CODES["mar"]
         any_reference = bool(reference_based.any())
         # each arm's mean at each patient's x (needed by reference-based imputation only)
@@ -476,6 +492,7 @@ class ImputationSpec:
                 if arm == 0:  # the reference arm serves reference-based imputation in both arms
                     needed_by |= (reference_based[:, :, t] & (codes[:, :, t] > KEEP)).any(axis=1)
                 ok &= fit_ok | ~needed_by
+            ok_through[:, t:] = ok[:, None]
             need = codes[:, :, t] > KEEP
             if not need.any():
                 continue
@@ -504,17 +521,12 @@ class ImputationSpec:
             out = np.exp(out)
         out = np.where(observed, original, out)  # observed values exactly as given
         unfilled = (codes > KEEP) & ~np.isfinite(out).all(axis=0)
+        ok_through &= ~np.logical_or.accumulate(unfilled.any(axis=1), axis=-1)
         ok &= ~unfilled.any(axis=(1, 2))
-        status = np.where(
-            ok,
-            "ok",
-            "cannot impute: an arm has too few patients observed at some visit to estimate the "
-            "imputation regression (need more patients than parameters); analyse fewer visits "
-            "or a larger trial",
-        )
+        status = np.where(ok, "ok", CANNOT_IMPUTE)
         frozen = out.copy()
         frozen.setflags(write=False)
-        return Imputed(values=frozen, status=status)
+        return Imputed(values=frozen, status=status, ok_through=ok_through)
 
 
 def _linear(x: FloatArray, coef: FloatArray) -> FloatArray:

@@ -42,6 +42,7 @@ from alsim.analysis.imputation import (
     KEEP,
     METHOD_CODES,
     ImputationSpec,
+    Imputed,
     PooledResult,
     endpoint_scale,
     pool_imputations,
@@ -276,8 +277,9 @@ class PlanRunner:
             raise AnalysisError(f"imputations must be >= 2, got {n_imputations}")
         self.data = data
         self.n_imputations = n_imputations
-        self._imputed: dict[tuple[object, ...], tuple[int, FloatArray, npt.NDArray[np.str_]]] = {}
+        self._imputed: dict[tuple[object, ...], tuple[int, FloatArray, Imputed]] = {}
         self._death_code: dict[tuple[object, ...], int] = {}
+        self._impute_to: dict[tuple[object, ...], int] = {}
 
     def run(self, plan: tuple[PlannedAnalysis, ...]) -> dict[str, EstimateResult]:
         """Every analysis of `plan`, by name."""
@@ -293,6 +295,21 @@ class PlanRunner:
             code = _code(analysis.death_handling(), self._m(analysis) > 0)
             if code != KEEP and not analysis.is_survival:
                 self._death_code.setdefault(self._group(analysis), code)
+        # one imputation per set, to the latest visit any analysis of it reads
+        for analysis in analyses:
+            if analysis.is_survival or not self._m(analysis):
+                continue
+            key = self._imputation_key(analysis)
+            k = self.data.visit_position(analysis.visit)
+            self._impute_to[key] = max(k, self._impute_to.get(key, 0))
+
+    def _imputation_key(self, analysis: PlannedAnalysis) -> tuple[object, ...]:
+        """Analyses with the same key impute the same values: their set of imputations."""
+        group = self._group(analysis)
+        death_code = _code(analysis.death_handling(), True)
+        if death_code == KEEP:  # values after death unused: share another set's
+            death_code = self._death_code.get(group, KEEP)
+        return (*group, death_code)
 
     def _group(self, analysis: PlannedAnalysis) -> tuple[object, ...]:
         return (
@@ -355,25 +372,16 @@ class PlanRunner:
                 f"{', '.join(data.values)}"
             )
         values = np.asarray(data.values[analysis.endpoint][:, :, : k + 1], dtype=np.float64)
-        days = data.visit_days[: k + 1]
-        after_death = days >= data.death_day[..., None]
-        after_stop = (days > data.discontinuation_day[..., None]) & ~after_death
-        after_death[..., 0] = after_stop[..., 0] = False
+        after_death, after_stop = self._after_events(k)
         death, stop = analysis.death_handling(), analysis.discontinuation_handling()
         m = self._m(analysis)
-        death_code = _code(death, m > 0)
-        if m and death_code == KEEP:  # values after death unused: share another set's
-            death_code = self._death_code.get(self._group(analysis), KEEP)
-        codes = np.where(
-            after_death,
-            death_code,
-            np.where(after_stop, _code(stop, m > 0), METHOD_CODES["mar"] if m else KEEP),
-        )[..., 1:]
         status = np.full(data.n_replicates, "ok")
         imputed = values[None]
-        missing = ~np.isfinite(values[..., 1:])
-        if m and (missing & (codes > KEEP)).any():
-            imputed, status = self._impute(analysis, k, codes, m, death_code)
+        if m:
+            key = self._imputation_key(analysis)
+            codes = self._codes(analysis, k, key)
+            if (~np.isfinite(values[..., 1:]) & (codes > KEEP)).any():
+                imputed, status = self._impute(analysis, k, key)
         out = imputed.copy()
         for handling, mask in ((stop, after_stop), (death, after_death)):
             if handling.strategy == "composite":
@@ -382,17 +390,39 @@ class PlanRunner:
                 out = _carry_forward(out, mask)
         return _Completed(values=out, status=status)
 
+    def _after_events(self, k: int) -> tuple[BoolArray, BoolArray]:
+        """Visits ``0..k`` after death, and after discontinuation (not death); baseline neither."""
+        data = self.data
+        days = data.visit_days[: k + 1]
+        after_death = days >= data.death_day[..., None]
+        after_stop = (days > data.discontinuation_day[..., None]) & ~after_death
+        after_death[..., 0] = after_stop[..., 0] = False
+        return after_death, after_stop
+
+    def _codes(self, analysis: PlannedAnalysis, k: int, key: tuple[object, ...]) -> IntArray:
+        """How each value at post-baseline visits ``1..k`` is imputed (`METHOD_CODES`, or KEEP)."""
+        after_death, after_stop = self._after_events(k)
+        death_code = int(key[-1])  # type: ignore[call-overload]
+        stop_code = _code(analysis.discontinuation_handling(), True)
+        codes: IntArray = np.where(
+            after_death, death_code, np.where(after_stop, stop_code, METHOD_CODES["mar"])
+        )[..., 1:]
+        return codes
+
     def _impute(
-        self, analysis: PlannedAnalysis, k: int, codes: IntArray, m: int, death_code: int
+        self, analysis: PlannedAnalysis, k: int, key: tuple[object, ...]
     ) -> tuple[FloatArray, npt.NDArray[np.str_]]:
-        """Imputations of the analysis' endpoint for both arms, every stratum, shared."""
+        """Imputations of the analysis' endpoint for both arms, every stratum, shared by the
+        analyses of `key`: drawn once, to the latest visit any of them reads."""
         data = self.data
         treated, control = self._arms(analysis)
-        key = (*self._group(analysis), death_code)
+        m = self._m(analysis)
         cached = self._imputed.get(key)
         if cached is None or cached[0] < k:
+            last = max(k, self._impute_to.get(key, k))
+            codes = self._codes(analysis, last, key)
             arms = (data.arm_index == treated) | (data.arm_index == control)
-            values = np.asarray(data.values[analysis.endpoint][:, :, : k + 1], dtype=np.float64)
+            values = np.asarray(data.values[analysis.endpoint][:, :, : last + 1], dtype=np.float64)
             covariates = [self._covariates(analysis)]
             if data.stratified:
                 levels = np.arange(1, len(data.group_labels))
@@ -410,9 +440,9 @@ class PlanRunner:
                 method=np.where(arms[..., None], codes, KEEP),
             )
             base = np.broadcast_to(values[None, ..., :1], (m, *values.shape[:2], 1))
-            cached = (k, np.concatenate([base, imputed.values], axis=-1), imputed.status)
+            cached = (last, np.concatenate([base, imputed.values], axis=-1), imputed)
             self._imputed[key] = cached
-        return cached[1][..., : k + 1], cached[2]
+        return cached[1][..., : k + 1], cached[2].status_through(k)
 
     # --- analyses -------------------------------------------------------------------------
     def fit(self, analysis: PlannedAnalysis) -> EstimateResult:

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from alsim.analysis._arrays import as_covariates, as_patient_array, as_stratum, as_treated
-from alsim.analysis._result import BoolArray, EstimateResult, FloatArray
+from alsim.analysis._result import BoolArray, EstimateResult, FloatArray, IntArray
 from alsim.errors import AnalysisError
 
 __all__ = [
@@ -388,36 +388,64 @@ class CoxSpec:
         )
 
 
-def _efron_terms(
-    time: FloatArray, event: BoolArray, x: FloatArray, beta: FloatArray
-) -> tuple[float, FloatArray, FloatArray]:
+@dataclass(frozen=True, slots=True)
+class _EfronStratum:
+    """What Efron's partial likelihood of one stratum needs that does not depend on beta:
+    patients sorted by time, and each event's tie group, the group's first patient at risk and
+    the event's fraction ``l / d_j`` within it."""
+
+    x: FloatArray
+    event: BoolArray
+    xe: FloatArray
+    start: IntArray
+    in_group: IntArray
+    n_groups: int
+    group: IntArray
+    frac: FloatArray
+    d: FloatArray
+
+    @classmethod
+    def of(cls, time: FloatArray, event: BoolArray, x: FloatArray) -> _EfronStratum:
+        order = np.argsort(time, kind="stable")
+        time, event, x = time[order], event[order], x[order]
+        event_times = np.unique(time[event])
+        in_group = np.searchsorted(event_times, time[event])
+        n_groups = event_times.size
+        d = np.bincount(in_group, minlength=n_groups).astype(np.float64)
+        # one term per event: l = 0..d_j - 1 within its tie group
+        group = np.repeat(np.arange(n_groups), d.astype(np.int64))
+        rank = np.arange(group.size) - np.repeat(np.cumsum(d) - d, d.astype(np.int64))
+        return cls(
+            x=x,
+            event=event,
+            xe=x[event],
+            start=np.searchsorted(time, event_times, side="left"),
+            in_group=in_group,
+            n_groups=n_groups,
+            group=group,
+            frac=rank / d[group],
+            d=d,
+        )
+
+
+def _efron_terms(s: _EfronStratum, beta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
     """Log partial likelihood, score and information of one stratum (Efron's tie correction)."""
-    order = np.argsort(time, kind="stable")
-    time, event, x = time[order], event[order], x[order]
+    x, xe, n_groups, group, frac = s.x, s.xe, s.n_groups, s.group, s.frac
     risk = np.exp(x @ beta)
     # risk-set sums over {i: t_i >= t}, read at the first patient of each distinct time
     s0 = np.cumsum(risk[::-1])[::-1]
     s1 = np.cumsum((risk[:, None] * x)[::-1], axis=0)[::-1]
     s2 = np.cumsum((risk[:, None, None] * x[:, :, None] * x[:, None, :])[::-1], axis=0)[::-1]
-    event_times = np.unique(time[event])
-    start = np.searchsorted(time, event_times, side="left")
     # sums over the patients who have the event at each distinct event time
-    in_group = np.searchsorted(event_times, time[event])
-    n_groups = event_times.size
-    xe, re = x[event], risk[event]
-    d = np.bincount(in_group, minlength=n_groups).astype(np.float64)
-    t0 = np.bincount(in_group, weights=re, minlength=n_groups)
+    re = risk[s.event]
+    t0 = np.bincount(s.in_group, weights=re, minlength=n_groups)
     t1 = np.zeros((n_groups, x.shape[1]))
-    np.add.at(t1, in_group, re[:, None] * xe)
+    np.add.at(t1, s.in_group, re[:, None] * xe)
     t2 = np.zeros((n_groups, x.shape[1], x.shape[1]))
-    np.add.at(t2, in_group, re[:, None, None] * xe[:, :, None] * xe[:, None, :])
-    # one term per event: l = 0..d_j - 1 within its tie group
-    group = np.repeat(np.arange(n_groups), d.astype(np.int64))
-    rank = np.arange(group.size) - np.repeat(np.cumsum(d) - d, d.astype(np.int64))
-    frac = rank / d[group]
-    phi = s0[start][group] - frac * t0[group]
-    phi1 = s1[start][group] - frac[:, None] * t1[group]
-    phi2 = s2[start][group] - frac[:, None, None] * t2[group]
+    np.add.at(t2, s.in_group, re[:, None, None] * xe[:, :, None] * xe[:, None, :])
+    phi = s0[s.start][group] - frac * t0[group]
+    phi1 = s1[s.start][group] - frac[:, None] * t1[group]
+    phi2 = s2[s.start][group] - frac[:, None, None] * t2[group]
     loglik = float((xe @ beta).sum() - np.log(phi).sum())
     score = xe.sum(axis=0) - (phi1 / phi[:, None]).sum(axis=0)
     mean = phi1 / phi[:, None]
@@ -434,16 +462,18 @@ def efron_cox(
     max_steps: int = 100,
 ) -> tuple[FloatArray, FloatArray] | str:
     """Maximum partial-likelihood estimate and its covariance, or why it could not be found."""
-    levels = np.unique(stratum)
     beta = np.zeros(x.shape[1])
+    strata = [
+        _EfronStratum.of(time[sel], event[sel], x[sel])
+        for sel in (stratum == level for level in np.unique(stratum))
+        if event[sel].any()
+    ]
 
     def terms(b: FloatArray) -> tuple[float, FloatArray, FloatArray]:
         loglik, score, info = 0.0, np.zeros(x.shape[1]), np.zeros((x.shape[1], x.shape[1]))
-        for level in levels:
-            sel = stratum == level
-            if event[sel].any():
-                ll, sc, inf = _efron_terms(time[sel], event[sel], x[sel], b)
-                loglik, score, info = loglik + ll, score + sc, info + inf
+        for one in strata:
+            ll, sc, inf = _efron_terms(one, b)
+            loglik, score, info = loglik + ll, score + sc, info + inf
         return loglik, score, info
 
     loglik, score, info = terms(beta)

@@ -139,11 +139,21 @@ def is_text(values: pd.Series) -> bool:
     return pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values)
 
 
+def _encoded(values: pd.Series) -> tuple[NDArray[np.intp], NDArray[np.bytes_]]:
+    """A text column as codes into its distinct values, UTF-8 encoded (a table repeats few
+    values many times: each is encoded once)."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    text = _text(pd.Series(distinct))  # the same rule, once per distinct value
+    encoded = np.array([v.encode("utf-8") for v in text], dtype=np.bytes_)
+    return np.asarray(codes, dtype=np.intp), encoded
+
+
 def text_width(values: pd.Series) -> int:
     """Bytes the longest value of a text column needs (UTF-8), at least 1."""
     if values.empty:
         return 1
-    return max(1, max(len(v.encode("utf-8")) for v in _text(values)))
+    _, encoded = _encoded(values)
+    return max(1, int(np.char.str_len(encoded).max()))
 
 
 def xpt_columns(
@@ -245,11 +255,11 @@ class XptWriter:
             if c.numeric:
                 rows[f"v{i}"] = ibm_float(values.to_numpy(np.float64, na_value=np.nan))
             else:
-                encoded = _text(values).str.encode("utf-8").to_numpy()
+                codes, encoded = _encoded(values)
                 padded = np.asarray(encoded, dtype=f"S{c.width}")  # NUL-padded, cut to width
                 raw = padded.view(np.uint8)
                 raw[raw == 0] = ord(" ")
-                rows[f"v{i}"] = padded
+                rows[f"v{i}"] = padded[codes]
         data = rows.tobytes()
         self._out.write(data)
         self._written += len(data)

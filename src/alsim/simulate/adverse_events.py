@@ -111,7 +111,9 @@ def simulate_adverse_events(
         np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(r), SAFETY_STREAM)))
         for r in replicates
     ]
-    on_drug = np.stack([rng.random((n_terms, n_pat, 4)) for rng in rngs])
+    on_drug = np.empty((n_rep, n_terms, n_pat, 4))
+    for rng, draws in zip(rngs, on_drug, strict=True):
+        rng.random(out=draws)
 
     withdrawal = np.full((n_rep, n_pat), np.inf)
     records: list[tuple[IntArray, ...]] = []
@@ -146,9 +148,11 @@ def simulate_adverse_events(
         hit = np.isfinite(first_dose) & (onset <= exposure_end)
         record(hit, onset, u, int(serious_k), np.ones_like(hit))
 
+    per_dose = np.empty_like(on_drug)
     for d, day in enumerate(dose_days):
         on_study = (day < dropout_day) & (day < withdrawal) & (day <= end_day)
-        per_dose = np.stack([rng.random((n_terms, n_pat, 4)) for rng in rngs])
+        for rng, draws in zip(rngs, per_dose, strict=True):
+            rng.random(out=draws)
         for k in range(n_terms):
             u = per_dose[:, k]
             drug_risk = q_drug[k] * amount_mg[:, :, d] / 100.0
