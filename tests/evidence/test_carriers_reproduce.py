@@ -22,6 +22,8 @@ def test_lead_time_sits_beside_the_published_range(atlas: StudyReproduction) -> 
     assert lead.published is None
     assert (lead.published_ci_low, lead.published_ci_high) == (6, 12)
     assert lead.criterion == "simulated median inside the published range"
+    # the prodromal scale was fitted to this range: the row is calibrated, not a prediction
+    assert lead.role == "calibrated" and "prodromal_scale_a4v_days" in lead.fitted
     predictions = [r for r in atlas.rows if r.criterion.startswith("prediction")]
     assert {r.quantity for r in predictions} >= {
         "event_proportion_landmark",

@@ -376,7 +376,8 @@ def compare(
             else:
                 criterion = "published value inside simulated 95% range"
                 inside = bool(low <= published <= high)
-        role, fitted = role_of(name if published is not None else None)
+        has_published = published is not None or (ci_low is not None and ci_high is not None)
+        role, fitted = role_of(name if has_published else None)
         rows.append(
             ComparisonRow(
                 study=study,
