@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from alsim.design import load_template
 from alsim.design.io import parse_design
 from alsim.design.trial import TrialDesign
-from alsim.evidence import compare
+from alsim.evidence.compare import compare
 from alsim.evidence.protocol import gmr_ancova
 from alsim.simulate import TrialSimulation, simulate_trial
 
