@@ -29,27 +29,31 @@ DOSE_T_DAYS = np.array([0.0, 14, 28, 56, 84, 112, 140, 168])
 T_OUT_DAYS = np.arange(0.0, 197.0)
 
 
-def valor_extension_schedule() -> tuple[np.ndarray, np.ndarray]:
-    """Dose times and daily output times (days from the first dose) of VALOR + extension to
-    week 52."""
+def valor_extension_doses_and_visits(weeks: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Dose times and visit times (days from the first dose) of VALOR + extension
+    (`designs/valor_ole.yaml`), cut at `weeks` when given."""
     from alsim.campaign import set_duration
     from alsim.design import load_template
 
-    design = set_duration(load_template("ole"), 52)
-    assert design.extension is not None
-    days = design.regimen.dose_days + design.extension.regimen.dose_days
-    return np.array(days, dtype=np.float64) - 1.0, np.arange(0.0, design.visits[-1].day)
-
-
-def valor_ole_156() -> tuple[np.ndarray, np.ndarray]:
-    """Dose times and visit times (days from the first dose) of `designs/valor_ole.yaml`."""
-    from alsim.design import load_template
-
     design = load_template("ole")
+    if weeks is not None:
+        design = set_duration(design, weeks)
     assert design.extension is not None
     days = design.regimen.dose_days + design.extension.regimen.dose_days
     visits = np.array([v.day for v in design.visits], dtype=np.float64) - 1.0
     return np.array(days, dtype=np.float64) - 1.0, visits
+
+
+def valor_extension_schedule() -> tuple[np.ndarray, np.ndarray]:
+    """Dose times and daily output times (days from the first dose) of VALOR + extension to
+    week 52."""
+    dose_t, visits = valor_extension_doses_and_visits(52)
+    return dose_t, np.arange(0.0, visits[-1] + 1.0)
+
+
+def valor_ole_156() -> tuple[np.ndarray, np.ndarray]:
+    """Dose times and visit times (days from the first dose) of `designs/valor_ole.yaml`."""
+    return valor_extension_doses_and_visits()
 
 
 def _worst(got: dict[str, np.ndarray], ref: list[dict[str, np.ndarray]]) -> float:

@@ -6,11 +6,10 @@ from dataclasses import fields
 
 import numpy as np
 import pytest
+from benchmarks.bench_solver import valor_extension_doses_and_visits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alsim.campaign import set_duration
-from alsim.design import load_template
 from alsim.errors import AlsimError
 from alsim.model import DEFAULT_PARAMETERS, DoseSchedule, Trajectories, solve, solve_reference
 from alsim.model.compiled import COURSE_STEPS, DRUG_STEPS, LANES, StepRule, step_grid
@@ -36,15 +35,6 @@ def assert_matches_lsoda(
             )
 
 
-def valor_extension_52() -> tuple[np.ndarray, np.ndarray]:
-    """Dose days and visit days (days since the first dose) of VALOR + extension to week 52."""
-    design = set_duration(load_template("ole"), 52)
-    assert design.extension is not None
-    days = design.regimen.dose_days + design.extension.regimen.dose_days
-    visits = np.array([v.day for v in design.visits], dtype=np.float64) - 1.0
-    return np.array(days, dtype=np.float64) - 1.0, visits
-
-
 def patients(n: int, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     return sample_population(PopulationSpec(), DEFAULT_PARAMETERS, n, rng).parameters
@@ -53,7 +43,7 @@ def patients(n: int, seed: int) -> dict[str, np.ndarray]:
 def test_solver_matches_lsoda_to_1e6_including_first_hours_after_doses() -> None:
     """Sampled patients at 0-300 mg (one starting at the extension): every state within 1e-6
     relative of LSODA (rtol 1e-11) at the visits and 1, 3, 6 and 12 hours after four doses."""
-    dose_t, visits = valor_extension_52()
+    dose_t, visits = valor_extension_doses_and_visits(52)
     hours = np.concatenate([d + np.array([1, 3, 6, 12]) / 24 for d in dose_t[[0, 1, 8, 9]]])
     t_out = np.union1d(visits, hours)
     ind = patients(6, seed=5)
@@ -63,21 +53,12 @@ def test_solver_matches_lsoda_to_1e6_including_first_hours_after_doses() -> None
     assert_matches_lsoda(traj, ind, dose_t, amounts, range(6))
 
 
-def valor_extension_156() -> tuple[np.ndarray, np.ndarray]:
-    """Dose days and visit days (days since the first dose) of VALOR + extension to week 156."""
-    design = load_template("ole")
-    assert design.extension is not None
-    days = design.regimen.dose_days + design.extension.regimen.dose_days
-    visits = np.array([v.day for v in design.visits], dtype=np.float64) - 1.0
-    return np.array(days, dtype=np.float64) - 1.0, visits
-
-
 @pytest.mark.slow
 def test_solver_matches_lsoda_to_1e6_over_three_years_of_dosing() -> None:
     """42 doses to week 156 at 100 and 300 mg (one patient starting at the extension): every
     state within 1e-6 of LSODA at the visits, weekly, and 1-12 h after the first and last doses
     (the coarse grid of the course block takes steps of a week between doses)."""
-    dose_t, visits = valor_extension_156()
+    dose_t, visits = valor_extension_doses_and_visits()
     hours = np.concatenate([d + np.array([1, 3, 6, 12]) / 24 for d in dose_t[[0, 8, 41]]])
     t_out = np.union1d(np.union1d(visits, hours), np.arange(0.0, visits[-1], 7.0))
     ind = patients(3, seed=5)
@@ -103,7 +84,7 @@ def test_chunks_of_1_7_and_1000_patients_agree_bit_for_bit_and_with_lsoda() -> N
     placebo starting at the extension) in one chunk, in chunks of 7 and one by one: the same
     bits; patients picked across the batch (first and last lane of a block, the padded tail)
     within 1e-6 of LSODA."""
-    dose_t, visits = valor_extension_52()
+    dose_t, visits = valor_extension_doses_and_visits(52)
     n = 1000
     ind = patients(n, seed=21)
     amounts = np.full((n, dose_t.size), 100.0)
@@ -136,7 +117,7 @@ def test_a_patient_gets_the_same_bits_in_any_batch(split: int) -> None:
     """Patients run in lanes of the same instructions, on grids that depend on the schedule
     alone, so the batch (chunk) a patient is solved in, and its lane, never change a bit; one
     patient has another Hill coefficient (a lane of its own kind)."""
-    dose_t, visits = valor_extension_52()
+    dose_t, visits = valor_extension_doses_and_visits(52)
     n = LANES + 9
     ind = patients(n, seed=9)
     ind["hill"] = ind["hill"].copy()
@@ -157,7 +138,7 @@ def test_a_patient_gets_the_same_bits_in_any_batch(split: int) -> None:
 
 def test_baseline_is_steady_state_without_drug_or_disease_motion() -> None:
     ind = patients(3, seed=1) | {"latent_speed_per_day": np.zeros(3)}
-    dose_t, visits = valor_extension_52()
+    dose_t, visits = valor_extension_doses_and_visits(52)
     with np.errstate(all="raise"):
         traj = solve(ind, DoseSchedule(dose_t, np.zeros((3, dose_t.size))), visits)
     for name in ("mrna", "sod1_protein", "nfl", "effect"):
