@@ -148,18 +148,35 @@ def simulate_adverse_events(
         hit = np.isfinite(first_dose) & (onset <= exposure_end)
         record(hit, onset, u, int(serious_k), np.ones_like(hit))
 
+    # per dose, every term at once (terms do not interact within a dose: who is on study is
+    # decided before its draws); events are recorded term by term as before
     per_dose = np.empty_like(on_drug)
+    terms_first = per_dose.transpose(1, 0, 2, 3)  # (term, replicate, patient, column) view
+    p_proc_k = p_proc[:, None, None]
+    q_drug_k = q_drug[:, None, None]
+    delay_k = (delay + 1)[:, None, None]
     for d, day in enumerate(dose_days):
         on_study = (day < dropout_day) & (day < withdrawal) & (day <= end_day)
         for rng, draws in zip(rngs, per_dose, strict=True):
             rng.random(out=draws)
-        for k in range(n_terms):
-            u = per_dose[:, k]
-            drug_risk = q_drug[k] * amount_mg[:, :, d] / 100.0
-            risk = 1.0 - (1.0 - p_proc[k]) * (1.0 - drug_risk)
-            onset = day + np.floor(u[:, :, 1] * (delay[k] + 1))
-            hit = on_study & (u[:, :, 0] < risk) & (onset <= end_day)
-            record(hit, onset, u, k, u[:, :, 0] < drug_risk)
+        u0 = terms_first[..., 0]
+        drug_risk = q_drug_k * amount_mg[None, :, :, d] / 100.0
+        risk = 1.0 - (1.0 - p_proc_k) * (1.0 - drug_risk)
+        onset = day + np.floor(terms_first[..., 1] * delay_k)
+        hit = on_study[None] & (u0 < risk) & (onset <= end_day)
+        k, rep, pat = np.nonzero(hit)
+        if k.size == 0:
+            continue
+        u = terms_first[k, rep, pat]
+        day_hit = onset[k, rep, pat]
+        sev = (u[:, 2, None] > severity_cdf[k]).sum(axis=1)
+        withdraws = u[:, 3] < stop[k]
+        np.minimum.at(withdrawal, (rep[withdraws], pat[withdraws]), day_hit[withdraws])
+        records.append((rep, pat, k.astype(np.int64)))
+        onsets.append(day_hit)
+        severities.append(sev.astype(np.int64))
+        stopped.append(withdraws)
+        related.append(u[:, 0] < drug_risk[k, rep, pat])
 
     if records:
         rep_all, pat_all, term_all = (np.concatenate(parts) for parts in zip(*records, strict=True))
