@@ -32,6 +32,8 @@ HAZARD_GRID_DAYS = 7.0
 # The lowest slow vital capacity a spirometer reports for a living patient (% predicted).
 SVC_FLOOR_PCT = 1.0
 SOLVE_CHUNK_PATIENTS = 20_000
+# patients whose hazard is integrated together (grid-sized temporaries of about 1 MB)
+HAZARD_BLOCK_PATIENTS = 1024
 
 
 def sample_design_population(
@@ -116,24 +118,39 @@ def clinical_outcomes(
         return individual[name][:, :, None]
 
     speed = per_patient("latent_speed_per_day")
-    progress = speed * effect_time_days  # latent units of untreated-equivalent course
-    u = latent_course(
-        per_patient("latent_baseline"),
-        speed,
-        effect_time_days,
-        effect,
-        per_patient("recovery_capacity"),
+    # the hazard on the whole output grid, a block of patients at a time so the grid-sized
+    # temporaries stay in cache; the rest at the visits alone
+    n_grid = grid_days.size
+    rows = n_rep * n_pat
+
+    def flat(name: str) -> FloatArray:
+        return individual[name].reshape(rows, 1)
+
+    speed_flat, svc_full, svc_baseline, svc_speed, log_offset, svc_coefficient = (
+        flat(name)
+        for name in (
+            "latent_speed_per_day",
+            "svc_full_pct",
+            "svc_latent_baseline",
+            "svc_speed",
+            "hazard_log_offset_per_day",
+            "hazard_svc_per_10pct",
+        )
     )
-    svc_all = logistic_measure(
-        per_patient("svc_full_pct"),
-        per_patient("svc_latent_baseline") - per_patient("svc_speed") * progress,
-    )
-    log_h = log_hazard_per_day(
-        svc_all, per_patient("hazard_log_offset_per_day"), per_patient("hazard_svc_per_10pct")
-    )
-    cum = cumulative_hazard(grid_days, log_h.reshape(n_rep * n_pat, -1))
-    event_day = 1.0 + event_time_days(grid_days, cum, course["event_threshold"].reshape(-1))
-    event_day = event_day.reshape(n_rep, n_pat)
+    time_flat = effect_time_days.reshape(rows, n_grid)
+    threshold = course["event_threshold"].reshape(-1)
+    event_flat = np.empty(rows)
+    svc_flat = np.empty((rows, visit_position.size))
+    for first in range(0, rows, HAZARD_BLOCK_PATIENTS):
+        b = slice(first, first + HAZARD_BLOCK_PATIENTS)
+        svc_grid = logistic_measure(
+            svc_full[b], svc_baseline[b] - svc_speed[b] * (speed_flat[b] * time_flat[b])
+        )
+        log_h = log_hazard_per_day(svc_grid, log_offset[b], svc_coefficient[b])
+        cum = cumulative_hazard(grid_days, log_h)
+        event_flat[b] = event_time_days(grid_days, cum, threshold[b])
+        svc_flat[b] = svc_grid[:, visit_position]
+    event_day = (1.0 + event_flat).reshape(n_rep, n_pat)
 
     last_day = float(visit_days[-1])
     end_day = np.minimum(dropout_day, last_day)
@@ -150,12 +167,19 @@ def clinical_outcomes(
         visit_days[None, None, :] < event_day[:, :, None]
     )
 
-    score = score_from_latent(u[:, :, visit_position])
-    svc = svc_all[:, :, visit_position]
+    time_at_visits = effect_time_days[:, :, visit_position]
+    u = latent_course(
+        per_patient("latent_baseline"),
+        speed,
+        time_at_visits,
+        effect[:, :, visit_position],
+        per_patient("recovery_capacity"),
+    )
+    score = score_from_latent(u)
+    svc = svc_flat.reshape(n_rep, n_pat, -1)
     hhd = logistic_measure(
         per_patient("hhd_full"),
-        per_patient("hhd_latent_baseline")
-        - per_patient("hhd_speed") * progress[:, :, visit_position],
+        per_patient("hhd_latent_baseline") - per_patient("hhd_speed") * (speed * time_at_visits),
     )
     true_values = {"ALSFRSR": score, "SVCPP": svc, "HHDMEGA": hhd}
     observed: dict[str, FloatArray] = {}
