@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+import alsim.simulate.progression as progression
 from alsim.design import load_template
 from alsim.io import build_adqs, build_adsl, build_adtte
-from alsim.simulate import simulate_trial
+from alsim.simulate import TrialSimulation, simulate_trial
 
 VALOR = load_template("valor")
 OLE = load_template("ole")
@@ -84,6 +85,18 @@ def test_valor_replicates_do_not_depend_on_chunking() -> None:
     rest = simulate_trial(VALOR, n_replicates=2, seed=5, first_replicate=1)
     np.testing.assert_array_equal(whole.observed["ALSFRSR"][1:], rest.observed["ALSFRSR"])
     np.testing.assert_array_equal(whole.event_day[1:], rest.event_day)
+
+
+def test_clinical_outcomes_do_not_depend_on_the_hazard_block(
+    ole_sim: TrialSimulation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progression, "HAZARD_BLOCK_PATIENTS", 7)
+    blocked = simulate_trial(OLE, n_replicates=2, seed=21)
+    np.testing.assert_array_equal(blocked.event_day, ole_sim.event_day)
+    np.testing.assert_array_equal(blocked.censor_day, ole_sim.censor_day)
+    for key in ole_sim.true_values:
+        np.testing.assert_array_equal(blocked.true_values[key], ole_sim.true_values[key])
+        np.testing.assert_array_equal(blocked.observed[key], ole_sim.observed[key])
 
 
 def test_adam_tables_for_function_and_survival(valor_sim) -> None:  # type: ignore[no-untyped-def]
