@@ -152,41 +152,44 @@ def _power(x: float, exponent: float) -> float:
 
 
 @_jit
-def _knockdown(tissue_mg: FloatArray, th: FloatArray, out: FloatArray) -> None:
-    """Knock-down ``S = S_max A^h / (EC50^h + A^h)`` of tissue drug A into `out`, every lane:
-    by multiplication, vectorised, for the table's h = 3; by `_power` for any other h."""
-    lanes = out.shape[0]
+def _knockdown(tissue_mg: FloatArray, at: int, th: FloatArray, out: FloatArray, into: int) -> None:
+    """Knock-down ``S = S_max A^h / (EC50^h + A^h)`` of tissue drug A (row `at` of `tissue_mg`)
+    into row `into` of `out`, every lane: by multiplication, vectorised, for the table's h = 3;
+    by `_power` for any other h."""
+    lanes = out.shape[1]
     other = False
     for lane in range(lanes):
-        ratio = max(tissue_mg[lane], 0.0) * th[INV_EC50, lane]
+        ratio = max(tissue_mg[at, lane], 0.0) * th[INV_EC50, lane]
         powered = ratio * ratio * ratio
-        out[lane] = th[S_MAX, lane] * powered / (1.0 + powered)
+        out[into, lane] = th[S_MAX, lane] * powered / (1.0 + powered)
         other |= th[HILL, lane] != 3.0
     if other:
         for lane in range(lanes):
             if th[HILL, lane] != 3.0:
-                ratio = max(tissue_mg[lane], 0.0) * th[INV_EC50, lane]
+                ratio = max(tissue_mg[at, lane], 0.0) * th[INV_EC50, lane]
                 powered = _power(ratio, th[HILL, lane])
-                out[lane] = th[S_MAX, lane] * powered / (1.0 + powered)
+                out[into, lane] = th[S_MAX, lane] * powered / (1.0 + powered)
 
 
 @_jit
-def course_drive(sod1: FloatArray, th: FloatArray, out: FloatArray) -> None:
-    """What the course block needs of protein P, every lane: ``out[0] = beta (gamma log P -
-    log s(u0))``, the log NfL target less its stage term, and ``out[1] = R^(beta kappa)``, the
-    chain's drive (``R = P^gamma``)."""
-    for lane in range(out.shape[1]):
-        log_injury = th[GAMMA, lane] * math.log(max(sod1[lane], 1e-300))
-        out[0, lane] = th[NFL_EXPONENT, lane] * (log_injury - th[LOG_STAGE0, lane])
-        out[1, lane] = math.exp(th[POTENCY, lane] * log_injury)
+def course_drive(y: FloatArray, th: FloatArray, drive: FloatArray, slot: int) -> None:
+    """What the course block needs of protein P (row 1 of the drug block `y`), every lane, into
+    ``drive[slot]``: ``[0] = beta (gamma log P - log s(u0))``, the log NfL target less its stage
+    term, and ``[1] = R^(beta kappa)``, the chain's drive (``R = P^gamma``)."""
+    for lane in range(drive.shape[2]):
+        log_injury = th[GAMMA, lane] * math.log(max(y[1, lane], 1e-300))
+        drive[slot, 0, lane] = th[NFL_EXPONENT, lane] * (log_injury - th[LOG_STAGE0, lane])
+        drive[slot, 1, lane] = math.exp(th[POTENCY, lane] * log_injury)
 
 
 @_jit
 def course_rhs(
-    drive: FloatArray, y: FloatArray, th: FloatArray, dydt: FloatArray, rate: FloatArray
-) -> None:
-    """d/dt of the course block (NfL, E_1..E_n, Z) into `dydt` and each state's loss rate into
-    `rate`, every lane, given protein's `course_drive`.
+    drive: FloatArray, slot: int, w: FloatArray, at: int, into: int, rate_into: int,
+    th: FloatArray,
+) -> None:  # fmt: skip
+    """d/dt of the course block (NfL, E_1..E_n, Z) at ``y = w[at]`` into ``w[into]`` and each
+    state's loss rate into ``w[rate_into]``, every lane, given protein's `course_drive` in
+    ``drive[slot]``.
 
     Latent score ``u = u0 - v0 Z + rho (1 - E_n)``; NfL follows disease activity,
     ``dN/dt = k_N ((s(u)/s(u0) R)^beta - N)`` with ``log s(u) = -|u| - 2 log(1 + exp(-|u|))``
@@ -194,45 +197,45 @@ def course_rhs(
     integrates its last compartment. The stage term is evaluated by `_exp_bounded` and
     `_log1p_unit` so that the lanes vectorise.
     """
-    n_transit = y.shape[0] - 2
-    lanes = y.shape[1]
+    n_transit = w.shape[1] - 2
+    lanes = w.shape[2]
     far = False
     for lane in range(lanes):
-        effect = y[n_transit, lane]
+        effect = w[at, n_transit, lane]
         u = (
             th[U_FULL_RECOVERY, lane]
-            - th[SPEED, lane] * y[n_transit + 1, lane]
+            - th[SPEED, lane] * w[at, n_transit + 1, lane]
             - th[RECOVERY, lane] * effect
         )
         a = abs(u)
         # exp(-a) below exp(-40) changes log(1 + exp(-a)) by less than 1e-17
         log_stage = -a - 2.0 * _log1p_unit(_exp_bounded(-min(a, EXP_BOUND)))
-        x = th[NFL_EXPONENT, lane] * log_stage + drive[0, lane]
+        x = th[NFL_EXPONENT, lane] * log_stage + drive[slot, 0, lane]
         far |= abs(x) > EXP_BOUND
-        rate[0, lane] = th[K_NFL, lane]
-        dydt[0, lane] = th[K_NFL, lane] * (_exp_bounded(x) - y[0, lane])
+        w[rate_into, 0, lane] = th[K_NFL, lane]
+        w[into, 0, lane] = th[K_NFL, lane] * (_exp_bounded(x) - w[at, 0, lane])
         k_tr = th[K_TRANSIT, lane]
-        rate[1, lane] = k_tr
-        dydt[1, lane] = k_tr * (drive[1, lane] - y[1, lane])
-        rate[n_transit + 1, lane] = 0.0
-        dydt[n_transit + 1, lane] = effect
+        w[rate_into, 1, lane] = k_tr
+        w[into, 1, lane] = k_tr * (drive[slot, 1, lane] - w[at, 1, lane])
+        w[rate_into, n_transit + 1, lane] = 0.0
+        w[into, n_transit + 1, lane] = effect
     if far:  # an NfL target beyond exp(+-40) (never in sampled patients): the library exp
         for lane in range(lanes):
-            effect = y[n_transit, lane]
+            effect = w[at, n_transit, lane]
             u = (
                 th[U_FULL_RECOVERY, lane]
-                - th[SPEED, lane] * y[n_transit + 1, lane]
+                - th[SPEED, lane] * w[at, n_transit + 1, lane]
                 - th[RECOVERY, lane] * effect
             )
             a = abs(u)
             log_stage = -a - 2.0 * math.log1p(math.exp(-a))
-            x = th[NFL_EXPONENT, lane] * log_stage + drive[0, lane]
+            x = th[NFL_EXPONENT, lane] * log_stage + drive[slot, 0, lane]
             if abs(x) > EXP_BOUND:
-                dydt[0, lane] = th[K_NFL, lane] * (math.exp(x) - y[0, lane])
+                w[into, 0, lane] = th[K_NFL, lane] * (math.exp(x) - w[at, 0, lane])
     for j in range(2, n_transit + 1):
         for lane in range(lanes):
-            rate[j, lane] = th[K_TRANSIT, lane]
-            dydt[j, lane] = th[K_TRANSIT, lane] * (y[j - 1, lane] - y[j, lane])
+            w[rate_into, j, lane] = th[K_TRANSIT, lane]
+            w[into, j, lane] = th[K_TRANSIT, lane] * (w[at, j - 1, lane] - w[at, j, lane])
 
 
 def course_initial(n_transit: int) -> FloatArray:
@@ -387,39 +390,40 @@ def _phi(z: float, e: float) -> tuple[float, float, float]:
 
 
 @_jit
-def _half_decay(rate: FloatArray, h: float, out: FloatArray) -> None:
-    """exp(-rate h / 2) into `out`, every lane (vectorised where |rate h / 2| is small)."""
-    lanes = out.shape[0]
+def _half_decay(rate: FloatArray, at: int, h: float, out: FloatArray, into: int) -> None:
+    """exp(-rate h / 2) of row `at` of `rate` into row `into` of `out`, every lane (vectorised
+    where |rate h / 2| is small)."""
+    lanes = out.shape[1]
     far = False
     for lane in range(lanes):
-        x = -0.5 * rate[lane] * h
+        x = -0.5 * rate[at, lane] * h
         far |= abs(x) > EXP_POLY_LIMIT
-        out[lane] = _exp_near_zero(x)
+        out[into, lane] = _exp_near_zero(x)
     if far:
         for lane in range(lanes):
-            x = -0.5 * rate[lane] * h
+            x = -0.5 * rate[at, lane] * h
             if abs(x) > EXP_POLY_LIMIT:
-                out[lane] = math.exp(x)
+                out[into, lane] = math.exp(x)
 
 
 N_WEIGHTS = 15
 
 
 @_jit
-def _weights(rate: FloatArray, h: float, c: FloatArray) -> None:
-    """Coefficients of one Hochbruck-Ostermann step of length h for a state lost at `rate`, every
-    lane: c = [rate, h, exp(-rate h/2), exp(-rate h), then the stage and final weights times h]
-    along the first axis."""
-    _half_decay(rate, h, c[2])
+def _weights(rate: FloatArray, at: int, h: float, c: FloatArray) -> None:
+    """Coefficients of one Hochbruck-Ostermann step of length h for a state lost at ``rate[at]``,
+    every lane: c = [rate, h, exp(-rate h/2), exp(-rate h), then the stage and final weights
+    times h] along the first axis."""
+    _half_decay(rate, at, h, c, 2)
     for lane in range(c.shape[1]):
-        z = -rate[lane] * h
+        z = -rate[at, lane] * h
         e2 = c[2, lane]
         e1 = e2 * e2
         p1h, p2h, p3h = _phi(0.5 * z, e2)
         p1, p2, p3 = _phi(z, e1)
         a52 = 0.5 * p2h - p3 + 0.25 * p2 - 0.5 * p3h
         a54 = 0.25 * p2h - a52
-        c[0, lane] = rate[lane]
+        c[0, lane] = rate[at, lane]
         c[1, lane] = h
         c[3, lane] = e1
         c[4, lane] = h * 0.5 * p1h  # stage 2
@@ -438,20 +442,20 @@ def _weights(rate: FloatArray, h: float, c: FloatArray) -> None:
 @_jit
 def _drug_step(
     y: FloatArray, h: float, knockdown: FloatArray, th: FloatArray, protein: FloatArray,
-    mrna: FloatArray,
+    kind: int, mrna: FloatArray,
 ) -> None:  # fmt: skip
     """One Hochbruck-Ostermann step of the drug block for every lane, in place: y = (mRNA,
     protein) by lane, ``dM/dt = k_M (1 - M (1 + S))``, ``dP/dt = k_P (M - P)``.
 
-    `knockdown` holds S at the step's start, middle and end (3, lane); `protein` the weights of
-    protein's constant loss rate for this step length (weight, lane); `mrna` scratch for mRNA's,
+    `knockdown` holds S at the step's start, middle and end (3, lane); ``protein[kind]`` the
+    weights of protein's constant loss rate for this step length (weight, lane); `mrna` scratch
+    for mRNA's,
     whose loss rate ``k_M (1 + S)`` (frozen at the start) changes every step. Written out for
     two states, branch-free, so that the lanes vectorise."""
     lanes = y.shape[1]
     for lane in range(lanes):
         mrna[0, lane] = th[K_MRNA, lane] * (1.0 + knockdown[0, lane])
-    _half_decay(mrna[0], h, mrna[1])
-    cp = protein
+    _half_decay(mrna, 0, h, mrna, 1)
     for lane in range(lanes):
         k_m = th[K_MRNA, lane]
         k_p = th[K_SOD1, lane]
@@ -484,73 +488,85 @@ def _drug_step(
         y[0, lane] = e1 * m + h * (
             (p1 - 3.0 * p2 + 4.0 * p3) * n1m + (4.0 * p3 - p2) * n4m + (4.0 * p2 - 8.0 * p3) * n5m
         )
-        y[1, lane] = cp[3, lane] * p + cp[12, lane] * n1p + cp[13, lane] * n4p + cp[14, lane] * n5p
+        y[1, lane] = (
+            protein[kind, 3, lane] * p
+            + protein[kind, 12, lane] * n1p
+            + protein[kind, 13, lane] * n4p
+            + protein[kind, 14, lane] * n5p
+        )
+
+
+# slots of the course block's work array (slot, state, lane): the five stage derivatives, the
+# four stage values, the loss rates at the step's start and at a stage, the state itself
+N1, N2, N3, N4, N5, Y2, Y3, Y4, Y5, LOSS, STAGE_LOSS, STATE = range(12)
+COURSE_SLOTS = 12
 
 
 @_jit
 def _course_step(
-    y: FloatArray, h: float, start: FloatArray, middle: FloatArray, end: FloatArray,
-    th: FloatArray, coef: FloatArray, work: FloatArray,
+    w: FloatArray, h: float, drive: FloatArray, step: int, th: FloatArray, coef: FloatArray,
+    kind: int,
 ) -> None:  # fmt: skip
     """One Hochbruck-Ostermann step of the course block (`course_rhs`) for every lane, in place:
-    `y` (state, lane); `start`, `middle`, `end` protein's `course_drive` at the step's start,
-    middle and end; `coef` (state, weight, lane) the weights, recomputed for a state whose loss
-    rate differs from the one they were computed for; `work` (11, state, lane) scratch."""
-    n_states, lanes = y.shape
-    n1, n2, n3, n4, n5 = work[0], work[1], work[2], work[3], work[4]
-    y2, y3, y4, y5 = work[5], work[6], work[7], work[8]
-    lam, stage_rate = work[9], work[10]
-    course_rhs(start, y, th, n1, lam)
+    the state is ``w[STATE]`` (state, lane), the rest of `w` scratch; protein's `course_drive`
+    at the step's start, middle and end is ``drive[2 step]``, ``drive[2 step + 1]`` and
+    ``drive[2 step + 2]``; ``coef[kind]`` (state, weight, lane) the weights, recomputed for a
+    state whose loss rate differs from the one they were computed for.
+
+    Rows are read by index rather than through array views: each view of a compiled array
+    costs two atomic reference-count updates, once a fifth of the solver's time."""
+    n_states, lanes = w.shape[1], w.shape[2]
+    start, middle, end = 2 * step, 2 * step + 1, 2 * step + 2
+    course_rhs(drive, start, w, STATE, N1, LOSS, th)
     for s in range(n_states):
         stale = False
         for lane in range(lanes):
-            stale |= lam[s, lane] != coef[s, 0, lane]
+            stale |= w[LOSS, s, lane] != coef[kind, s, 0, lane]
         if stale:
-            _weights(lam[s], h, coef[s])
+            _weights(w[LOSS], s, h, coef[kind, s])
     for s in range(n_states):
-        c = coef[s]
         for lane in range(lanes):
-            n1[s, lane] += lam[s, lane] * y[s, lane]
-            y2[s, lane] = c[2, lane] * y[s, lane] + c[4, lane] * n1[s, lane]
-    course_rhs(middle, y2, th, n2, stage_rate)
-    for s in range(n_states):
-        c = coef[s]
-        for lane in range(lanes):
-            n2[s, lane] += lam[s, lane] * y2[s, lane]
-            y3[s, lane] = (
-                c[2, lane] * y[s, lane] + c[5, lane] * n1[s, lane] + c[6, lane] * n2[s, lane]
+            w[N1, s, lane] += w[LOSS, s, lane] * w[STATE, s, lane]
+            w[Y2, s, lane] = (
+                coef[kind, s, 2, lane] * w[STATE, s, lane] + coef[kind, s, 4, lane] * w[N1, s, lane]
             )
-    course_rhs(middle, y3, th, n3, stage_rate)
+    course_rhs(drive, middle, w, Y2, N2, STAGE_LOSS, th)
     for s in range(n_states):
-        c = coef[s]
         for lane in range(lanes):
-            n3[s, lane] += lam[s, lane] * y3[s, lane]
-            y4[s, lane] = (
-                c[3, lane] * y[s, lane]
-                + c[7, lane] * n1[s, lane]
-                + c[8, lane] * (n2[s, lane] + n3[s, lane])
+            w[N2, s, lane] += w[LOSS, s, lane] * w[Y2, s, lane]
+            w[Y3, s, lane] = (
+                coef[kind, s, 2, lane] * w[STATE, s, lane]
+                + coef[kind, s, 5, lane] * w[N1, s, lane]
+                + coef[kind, s, 6, lane] * w[N2, s, lane]
             )
-    course_rhs(end, y4, th, n4, stage_rate)
+    course_rhs(drive, middle, w, Y3, N3, STAGE_LOSS, th)
     for s in range(n_states):
-        c = coef[s]
         for lane in range(lanes):
-            n4[s, lane] += lam[s, lane] * y4[s, lane]
-            y5[s, lane] = (
-                c[2, lane] * y[s, lane]
-                + c[9, lane] * n1[s, lane]
-                + c[10, lane] * (n2[s, lane] + n3[s, lane])
-                + c[11, lane] * n4[s, lane]
+            w[N3, s, lane] += w[LOSS, s, lane] * w[Y3, s, lane]
+            w[Y4, s, lane] = (
+                coef[kind, s, 3, lane] * w[STATE, s, lane]
+                + coef[kind, s, 7, lane] * w[N1, s, lane]
+                + coef[kind, s, 8, lane] * (w[N2, s, lane] + w[N3, s, lane])
             )
-    course_rhs(middle, y5, th, n5, stage_rate)
+    course_rhs(drive, end, w, Y4, N4, STAGE_LOSS, th)
     for s in range(n_states):
-        c = coef[s]
         for lane in range(lanes):
-            n5[s, lane] += lam[s, lane] * y5[s, lane]
-            y[s, lane] = (
-                c[3, lane] * y[s, lane]
-                + c[12, lane] * n1[s, lane]
-                + c[13, lane] * n4[s, lane]
-                + c[14, lane] * n5[s, lane]
+            w[N4, s, lane] += w[LOSS, s, lane] * w[Y4, s, lane]
+            w[Y5, s, lane] = (
+                coef[kind, s, 2, lane] * w[STATE, s, lane]
+                + coef[kind, s, 9, lane] * w[N1, s, lane]
+                + coef[kind, s, 10, lane] * (w[N2, s, lane] + w[N3, s, lane])
+                + coef[kind, s, 11, lane] * w[N4, s, lane]
+            )
+    course_rhs(drive, middle, w, Y5, N5, STAGE_LOSS, th)
+    for s in range(n_states):
+        for lane in range(lanes):
+            w[N5, s, lane] += w[LOSS, s, lane] * w[Y5, s, lane]
+            w[STATE, s, lane] = (
+                coef[kind, s, 3, lane] * w[STATE, s, lane]
+                + coef[kind, s, 12, lane] * w[N1, s, lane]
+                + coef[kind, s, 13, lane] * w[N4, s, lane]
+                + coef[kind, s, 14, lane] * w[N5, s, lane]
             )
 
 
@@ -612,10 +628,9 @@ def _integrate(
     pk_ready = np.zeros(n_kinds, dtype=np.bool_)
     protein_coef = np.empty((n_kinds, N_WEIGHTS, lanes))
     course_coef = np.empty((n_course_kinds, n_course_states, N_WEIGHTS, lanes))
-    course_work = np.empty((11, n_course_states, lanes))
+    course_work = np.empty((COURSE_SLOTS, n_course_states, lanes))
     drive = np.empty((2 * n_course + 1, 2, lanes))  # `course_drive` at the coarse samples
     y = np.empty((DRUG_STATES, lanes))
-    yc = np.empty((n_course_states, lanes))
     pk_state = np.empty((3, lanes))  # CSF, tissue, plasma
     csf, tissue, plasma = pk_state[0], pk_state[1], pk_state[2]
     tissue_at = np.empty((3, lanes))  # tissue drug at the step's start, middle and end
@@ -631,17 +646,18 @@ def _integrate(
         pk_state[:] = 0.0
         y[:] = 1.0
         for s in range(n_course_states):
-            yc[s] = course_y0[s]
+            for lane in range(lanes):
+                course_work[STATE, s, lane] = course_y0[s]
         pk_ready[:] = False
         protein_coef[:, 0, :] = np.nan
         course_coef[:, :, 0, :] = np.nan
-        _knockdown(tissue, th, knockdown[2])
+        _knockdown(pk_state, 1, th, knockdown, 2)
         d = 0
         o = 0
         for k in range(n_steps + 1):
             slot = sample_slot[k]
             if slot >= 0:
-                course_drive(y[1], th, drive[slot])
+                course_drive(y, th, drive, slot)
             while o < n_out and out_index[o] == k:
                 for lane in range(n_real):
                     p = patient[lane]
@@ -659,42 +675,40 @@ def _integrate(
                 break
             h = grid[k + 1] - grid[k]
             kd = kind[k]
-            prop = pk[kd]
             if not pk_ready[kd]:
-                _pk_propagators(th, h, prop)
+                _pk_propagators(th, h, pk[kd])
                 for lane in range(lanes):
                     mrna[0, lane] = th[K_SOD1, lane]
-                _weights(mrna[0], h, protein_coef[kd])
+                _weights(mrna, 0, h, protein_coef[kd])
                 pk_ready[kd] = True
             for lane in range(lanes):
-                tissue_at[1, lane] = tissue[lane] * prop[1, lane] + prop[3, lane] * csf[lane]
-                tissue_at[2, lane] = tissue[lane] * prop[2, lane] + prop[4, lane] * csf[lane]
-                plasma[lane] = plasma[lane] * prop[5, lane] + prop[6, lane] * csf[lane]
+                tissue_at[1, lane] = tissue[lane] * pk[kd, 1, lane] + pk[kd, 3, lane] * csf[lane]
+                tissue_at[2, lane] = tissue[lane] * pk[kd, 2, lane] + pk[kd, 4, lane] * csf[lane]
+                plasma[lane] = plasma[lane] * pk[kd, 5, lane] + pk[kd, 6, lane] * csf[lane]
                 knockdown[0, lane] = knockdown[2, lane]  # drug enters CSF, not tissue
-            _knockdown(tissue_at[1], th, knockdown[1])
-            _knockdown(tissue_at[2], th, knockdown[2])
-            _drug_step(y, h, knockdown, th, protein_coef[kd], mrna)
+            _knockdown(tissue_at, 1, th, knockdown, 1)
+            _knockdown(tissue_at, 2, th, knockdown, 2)
+            _drug_step(y, h, knockdown, th, protein_coef, kd, mrna)
             for lane in range(lanes):
-                csf[lane] *= prop[0, lane]
+                csf[lane] *= pk[kd, 0, lane]
                 tissue[lane] = tissue_at[2, lane]
         o = 0
         for c in range(n_course + 1):
             while o < n_out and course_out_index[o] == c:
                 for lane in range(n_real):
                     for s in range(n_course_states):
-                        out[5 + s, patient[lane], o] = yc[s, lane]
+                        out[5 + s, patient[lane], o] = course_work[STATE, s, lane]
                 o += 1
             if c == n_course:
                 break
             _course_step(
-                yc,
-                course_grid[c + 1] - course_grid[c],
-                drive[2 * c],
-                drive[2 * c + 1],
-                drive[2 * c + 2],
-                th,
-                course_coef[course_kind[c]],
                 course_work,
+                course_grid[c + 1] - course_grid[c],
+                drive,
+                c,
+                th,
+                course_coef,
+                course_kind[c],
             )
 
 
