@@ -151,7 +151,7 @@ def _power(x: float, exponent: float) -> float:
     return math.exp(exponent * math.log(x))
 
 
-@_jit
+@_jit_inline
 def _knockdown(tissue_mg: FloatArray, at: int, th: FloatArray, out: FloatArray, into: int) -> None:
     """Knock-down ``S = S_max A^h / (EC50^h + A^h)`` of tissue drug A (row `at` of `tissue_mg`)
     into row `into` of `out`, every lane: by multiplication, vectorised, for the table's h = 3;
@@ -171,7 +171,7 @@ def _knockdown(tissue_mg: FloatArray, at: int, th: FloatArray, out: FloatArray, 
                 out[into, lane] = th[S_MAX, lane] * powered / (1.0 + powered)
 
 
-@_jit
+@_jit_inline
 def course_drive(y: FloatArray, th: FloatArray, drive: FloatArray, slot: int) -> None:
     """What the course block needs of protein P (row 1 of the drug block `y`), every lane, into
     ``drive[slot]``: ``[0] = beta (gamma log P - log s(u0))``, the log NfL target less its stage
@@ -182,7 +182,7 @@ def course_drive(y: FloatArray, th: FloatArray, drive: FloatArray, slot: int) ->
         drive[slot, 1, lane] = math.exp(th[POTENCY, lane] * log_injury)
 
 
-@_jit
+@_jit_inline
 def course_rhs(
     drive: FloatArray, slot: int, w: FloatArray, at: int, into: int, rate_into: int,
     th: FloatArray,
@@ -389,7 +389,7 @@ def _phi(z: float, e: float) -> tuple[float, float, float]:
     return (q1 if small else p1), (q2 if small else p2), (q3 if small else p3)
 
 
-@_jit
+@_jit_inline
 def _half_decay(rate: FloatArray, at: int, h: float, out: FloatArray, into: int) -> None:
     """exp(-rate h / 2) of row `at` of `rate` into row `into` of `out`, every lane (vectorised
     where |rate h / 2| is small)."""
@@ -439,7 +439,7 @@ def _weights(rate: FloatArray, at: int, h: float, c: FloatArray) -> None:
         c[14, lane] = h * (4.0 * p2 - 8.0 * p3)
 
 
-@_jit
+@_jit_inline
 def _drug_step(
     y: FloatArray, h: float, knockdown: FloatArray, th: FloatArray, protein: FloatArray,
     kind: int, mrna: FloatArray,
@@ -502,7 +502,7 @@ N1, N2, N3, N4, N5, Y2, Y3, Y4, Y5, LOSS, STAGE_LOSS, STATE = range(12)
 COURSE_SLOTS = 12
 
 
-@_jit
+@_jit_inline
 def _course_step(
     w: FloatArray, h: float, drive: FloatArray, step: int, th: FloatArray, coef: FloatArray,
     kind: int,
