@@ -454,9 +454,8 @@ def _drug_step(
 
     `knockdown` holds S at the step's start, middle and end (3, lane); ``protein[kind]`` the
     weights of protein's constant loss rate for this step length (weight, lane); `mrna` scratch
-    for mRNA's,
-    whose loss rate ``k_M (1 + S)`` (frozen at the start) changes every step. Written out for
-    two states, branch-free, so that the lanes vectorise."""
+    for mRNA's, whose loss rate ``k_M (1 + S)`` (frozen at the start) changes every step.
+    Written out for two states, branch-free, so that the lanes vectorise."""
     lanes = y.shape[1]
     for lane in range(lanes):
         mrna[0, lane] = th[K_MRNA, lane] * (1.0 + knockdown[0, lane])
