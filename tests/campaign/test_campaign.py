@@ -144,7 +144,7 @@ def test_identical_results_for_one_or_two_workers_and_two_chunk_sizes(tmp_path: 
 
 def test_local_workers_keep_glibc_adaptive_allocation_and_one_thread() -> None:
     # Dask's MALLOC_TRIM_THRESHOLD_ turns off glibc's adaptive mmap threshold: every large
-    # array faulted its pages in again (a third of a worker's time in the kernel)
+    # array faulted its pages in again (a quarter of a worker's time in the kernel)
     environ = campaign_run._worker_environ()
     assert "MALLOC_TRIM_THRESHOLD_" not in environ
     assert {environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")} == {1}

@@ -283,7 +283,7 @@ def _worker_environ() -> dict[str, Any]:
     """Dask's environment for local worker processes, less ``MALLOC_TRIM_THRESHOLD_``.
 
     Setting that variable turns off glibc's adaptive mmap threshold: every array over 128 KiB
-    became a fresh mapping whose pages faulted in again, and a third of each worker's time went
+    became a fresh mapping whose pages faulted in again, and a quarter of each worker's time went
     to the kernel (a process running chunks in-process never had it). One thread per worker for
     OpenMP and BLAS is kept.
     """
