@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from alsim.analysis import AncovaSpec, ImputationSpec, JointRankSpec, rubin_pool
-from alsim.analysis.imputation import METHOD_CODES
+from alsim.analysis.imputation import METHOD_CODES, chi_square_quantile
 
 Expected = Callable[[str], dict[str, float]]
 RUBIN_INPUTS = Path(__file__).parents[1] / "reference" / "rubin_inputs.csv"
@@ -213,3 +213,18 @@ def test_reference_based_imputation_pulls_treated_values_toward_the_reference() 
     )
     control = target & ~treated
     np.testing.assert_array_equal(means["mar"][control], means["jump-to-reference"][control])
+
+
+def test_chi_square_quantile_is_scipys_bit_for_bit() -> None:
+    from scipy import special, stats
+
+    rng = np.random.default_rng(11)
+    z = rng.standard_normal((500, 20)) * 4
+    z[0, :4] = [-np.inf, np.inf, -40.0, 40.0]  # q = 0 and q = 1 exactly
+    df = rng.integers(1, 400, size=(500, 1)).astype(np.float64)
+    df[:5, 0] = [1.0, 2.0, 0.5, 1e6, 3.0]
+    expected = stats.chi2.ppf(stats.norm.cdf(z), df)
+    got = chi_square_quantile(special.ndtr(z), df)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    assert got[0, 0] == 0.0 and got[0, 1] == np.inf

@@ -20,7 +20,7 @@ from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import special
 
 from alsim.analysis._arrays import as_covariates, as_patient_array, as_treated, batched_ols
 from alsim.analysis._result import BoolArray, EstimateResult, FloatArray, IntArray
@@ -333,6 +333,14 @@ CANNOT_IMPUTE = (
 )
 
 
+def chi_square_quantile(q: FloatArray, df: FloatArray) -> FloatArray:
+    """``scipy.stats.chi2.ppf(q, df)`` for ``0 <= q <= 1`` and ``df > 0``, bit for bit, without
+    its argument checks (a third of the time the imputation regressions took): the same special
+    function, ``2 * gammaincinv(df / 2, q)``, which is 0 at ``q = 0`` and infinite at 1."""
+    out: FloatArray = 2 * special.gammaincinv(df / 2, q)
+    return out
+
+
 def _arm_draws(
     y_t: FloatArray,
     X: FloatArray,
@@ -348,7 +356,7 @@ def _arm_draws(
     fit = batched_ols(y_t, X, rows)
     p = X.shape[-1]
     df = np.where(fit.ok, fit.df_resid, 1.0)
-    chi2 = stats.chi2.ppf(stats.norm.cdf(uniform_z), df[:, None])
+    chi2 = chi_square_quantile(special.ndtr(uniform_z), df[:, None])
     s2 = np.where(fit.ok[:, None], fit.sigma2[:, None] * df[:, None] / chi2, np.nan)
     chol = np.linalg.cholesky(np.where(fit.ok[:, None, None], fit.xtx_inv, np.eye(p)))
     spread = (chol[:, None] @ coef_z[..., :p, None])[..., 0]
@@ -458,7 +466,7 @@ class ImputationSpec:
         last_need = int(np.flatnonzero(codes.any(axis=(0, 1)))[-1]) + 1 if codes.any() else 0
         draws = np.empty((n_rep, last_need, m, 2 * width + n_pat))
         for r, child in enumerate(_seed_children(self.seed, n_rep)):
-            draws[r] = np.random.default_rng(child).standard_normal(draws.shape[1:])
+            np.random.default_rng(child).standard_normal(out=draws[r])
         out = np.repeat(y[None], m, axis=0)
         observed = ~missing
         visit_index = np.arange(n_vis)
