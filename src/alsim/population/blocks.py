@@ -15,18 +15,16 @@ def sample_parameter_block(
     """Individual values of every parameter of `block`, in table order: one standard-normal
     draw per parameter and patient (also for parameters without variability), parameter by
     parameter, so the draw order is fixed."""
-    names = [name for name in parameters if parameters[name].block == block]
-    z = rng.standard_normal((len(names), n_patients))
+    block_parameters = [p for p in parameters.parameters if p.block == block]
+    z = rng.standard_normal((len(block_parameters), n_patients))
     values: dict[str, FloatArray] = {}
-    for name, z_row in zip(names, z, strict=True):
-        p = parameters[name]
-        eta = z_row * p.omega
+    for p, z_row in zip(block_parameters, z, strict=True):
         if p.variability == "lognormal":
-            values[name] = p.value * np.exp(eta)
+            values[p.name] = p.value * np.exp(z_row * p.omega)
         elif p.variability == "logitnormal":
-            values[name] = expit(logit(p.value) + eta)
+            values[p.name] = expit(logit(p.value) + z_row * p.omega)
         elif p.variability == "normal":
-            values[name] = p.value + eta
+            values[p.name] = p.value + z_row * p.omega
         else:
-            values[name] = np.full(n_patients, p.value)
+            values[p.name] = np.full(n_patients, p.value)
     return values
