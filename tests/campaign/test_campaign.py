@@ -142,6 +142,21 @@ def test_identical_results_for_one_or_two_workers_and_two_chunk_sizes(tmp_path: 
     assert_same_outputs(tmp_path / "one", tmp_path / "two")
 
 
+def test_local_cluster_shuts_down_in_the_background_after_the_last_result(
+    tmp_path: Path,
+) -> None:
+    import multiprocessing
+    import threading
+
+    run_campaign(tiny_campaign(), tmp_path, workers=2)
+    assert (tmp_path / "summary.csv").exists()
+    closing = [t for t in threading.enumerate() if t.name == "alsim-cluster-close"]
+    for thread in closing:
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    assert not multiprocessing.active_children()  # the worker processes have exited
+
+
 def test_local_workers_keep_glibc_adaptive_allocation_and_one_thread() -> None:
     # Dask's MALLOC_TRIM_THRESHOLD_ turns off glibc's adaptive mmap threshold: every large
     # array faulted its pages in again (a quarter of a worker's time in the kernel)

@@ -18,8 +18,9 @@ the null (``effect=none``) the true effect is exactly the null value.
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -295,30 +296,44 @@ def _worker_environ() -> dict[str, Any]:
 
 
 @contextmanager
-def _dask_client(workers: int, scheduler: str | None) -> Iterator[Any]:
+def _dask_client(
+    workers: int, scheduler: str | None, *, close_in_background: bool = False
+) -> Iterator[Any]:
+    """A client of the scheduler at `scheduler`, or of a new local cluster of `workers`.
+
+    With `close_in_background`, a local cluster that was used without error shuts down in a
+    thread once the block ends: its worker processes take a second or more to exit (interpreter
+    teardown), which then overlaps with what the caller does next. The thread is not a daemon:
+    the interpreter waits for it before exiting.
+    """
     from dask import config
     from dask.distributed import Client, LocalCluster
 
-    with ExitStack() as stack:
-        if scheduler is not None:
-            try:
-                client = stack.enter_context(Client(scheduler, timeout=SCHEDULER_TIMEOUT))  # type: ignore[no-untyped-call]
-            except (OSError, TimeoutError) as exc:
-                raise CampaignError(
-                    f"cannot reach the Dask scheduler at {scheduler}: {exc}"
-                ) from None
-        else:
-            stack.enter_context(config.set({PRE_SPAWN_ENVIRON: _worker_environ()}))
-            cluster = stack.enter_context(
-                LocalCluster(  # type: ignore[no-untyped-call]
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",  # any free port: never warns that 8787 is taken
-                )
-            )
-            client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
-        yield client
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as exc:
+            raise CampaignError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        with client:
+            yield client
+        return
+    with config.set({PRE_SPAWN_ENVIRON: _worker_environ()}):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: never warns that 8787 is taken
+        )
+        try:
+            with Client(cluster) as client:  # type: ignore[no-untyped-call]
+                yield client
+        except BaseException:
+            cluster.close()
+            raise
+    if close_in_background:
+        threading.Thread(target=cluster.close, name="alsim-cluster-close").start()
+    else:
+        cluster.close()
 
 
 def execute(
@@ -333,6 +348,8 @@ def execute(
 
     With one worker and no scheduler the tasks run in this process; otherwise on a Dask
     `LocalCluster` of `workers` single-threaded processes, or on the cluster at `scheduler`.
+    A local cluster shuts down in a background thread after the last result is written, so
+    this returns before its worker processes have exited.
     """
     check_workers(workers, scheduler)
     if not tasks:
@@ -345,7 +362,8 @@ def execute(
         return
     from dask.distributed import as_completed
 
-    with _dask_client(workers, scheduler) as client:
+    # a local cluster shuts down while the caller summarises (every result is on disk by then)
+    with _dask_client(workers, scheduler, close_in_background=True) as client:
         futures = {client.submit(task.function, *task.args, pure=False): task for task in tasks}
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
             task = futures[future]
