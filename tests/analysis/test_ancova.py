@@ -197,3 +197,26 @@ def test_result_arrays_are_read_only() -> None:
     result = AncovaSpec().fit(d["chg"], baseline=d["base"], treated=d["treated"])
     with pytest.raises(ValueError, match="read-only"):
         result.estimate[0] = 1.0
+
+
+@pytest.mark.parametrize("p", [0, 1, 2, 7])
+def test_finite_rows_and_x_mean_match_the_direct_expressions(p: int) -> None:
+    from alsim.analysis._arrays import batched_ols, finite_rows
+
+    rng = np.random.default_rng(p)
+    X = rng.standard_normal((6, 30, p))
+    y = rng.standard_normal((6, 30))
+    if p:
+        X[rng.random(X.shape) < 0.05] = np.nan
+        X[0, 0, -1], X[1, 2, 0] = np.inf, -np.inf
+    np.testing.assert_array_equal(finite_rows(X), np.all(np.isfinite(X), axis=-1))
+    if p == 0:
+        return  # no regression without predictors
+    mask = rng.random((6, 30)) < 0.8
+    fit = batched_ols(y, X, mask)
+    used = mask & np.isfinite(y) & np.all(np.isfinite(X), axis=-1)
+    np.testing.assert_array_equal(fit.used, used)
+    xw = np.where(used[..., None], X, 0.0)
+    np.testing.assert_array_equal(
+        fit.x_mean, xw.sum(axis=1) / np.maximum(used.sum(axis=1), 1)[:, None]
+    )
