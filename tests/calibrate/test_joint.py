@@ -3,6 +3,7 @@ calibrate` command (quick settings) and its outputs."""
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.stats import norm
 from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import WhiteKernel
 from typer.testing import CliRunner
 
 from alsim.calibrate.emulator import fit_emulator
@@ -116,6 +118,31 @@ def test_closed_form_leave_one_out_matches_a_refit() -> None:
         predicted, sd = refit.predict(u[i : i + 1], return_std=True)
         assert y[i] - (predicted[0] * std_y + mean_y) == pytest.approx(loo.residual[i], rel=1e-5)
         assert np.hypot(sd[0], 0) * std_y == pytest.approx(loo.sd[i], rel=1e-5)
+
+
+def test_calibrated_variance_matches_the_leave_one_out_error() -> None:
+    # a GP whose white noise is held too small for the data: its own variance understates the
+    # leave-one-out error, and the calibrated emulator's variance makes up the measured ratio
+    rng = np.random.default_rng(5)
+    u = rng.uniform(-2, 2, (40, 2))
+    y = np.sin(2 * u[:, 0]) + 0.3 * rng.standard_normal(40)
+    raw = fit_emulator(u, {"y": y, "smooth": np.cos(u[:, 1])}, seed=1, restarts=0)
+    fixed = GaussianProcessRegressor(
+        kernel=raw.models[0].kernel_.k1 + WhiteKernel(1e-4, "fixed"),
+        optimizer=None,
+        normalize_y=True,
+    ).fit(u, y)
+    raw = replace(raw, models=(fixed, raw.models[1]))
+    ratio = float(np.mean(raw.leave_one_out("y").standardized ** 2))
+    assert ratio > 1.5
+    calibrated = raw.calibrated()
+    assert calibrated.variance_scale[0] == pytest.approx(ratio)
+    assert calibrated.variance_scale[1] >= 1.0  # never narrowed
+    at = rng.uniform(-2, 2, (5, 2))
+    mean_raw, var_raw = raw.predict(at, ("y",))
+    mean_cal, var_cal = calibrated.predict(at, ("y",))
+    np.testing.assert_array_equal(mean_cal, mean_raw)
+    np.testing.assert_allclose(var_cal, var_raw * ratio, rtol=1e-12)
 
 
 def test_split_rhat_is_one_for_mixed_chains_and_large_for_stuck_ones() -> None:

@@ -7,7 +7,8 @@
    each study (same seed), so simulated statistics change smoothly with the parameters. Per
    target: the mean over replicates on the likelihood scale (`alsim.calibrate.targets`) and the
    replicate-to-replicate SD (the sampling error of one trial of that size).
-3. Emulation: a Gaussian process per target mean and per log SD (`alsim.calibrate.emulator`).
+3. Emulation: a Gaussian process per target mean and per log SD (`alsim.calibrate.emulator`),
+   each mean's predictive variance calibrated on its leave-one-out errors.
 4. Posterior: published value ~ Normal(emulated mean, se^2 + sd^2/R + emulator variance), with
    se from the published CI, or the emulated simulated SD where no CI is published; sd^2/R is the
    Monte Carlo error the common random numbers leave in every emulated mean. Sampled by the affine
@@ -649,7 +650,8 @@ def _checks(
 
 
 def emulate(design: DesignRuns, settings: CalibrationSettings) -> Emulator:
-    """GPs of every simulated mean and (for targets) every log SD."""
+    """GPs of every simulated mean and (for targets) every log SD, their variances calibrated
+    on their leave-one-out errors (`Emulator.calibrated`)."""
     outputs: dict[str, FloatArray] = {}
     targets = {t.id: t for t in all_targets()}
     for name, mean in design.mean.items():
@@ -675,7 +677,7 @@ def emulate(design: DesignRuns, settings: CalibrationSettings) -> Emulator:
         u=design.u,
         y=np.column_stack([outputs[n] for n in outputs]),
         models=tuple(e.models[0] for e in emulators),
-    )
+    ).calibrated()
 
 
 def fit_groups(
