@@ -117,9 +117,12 @@ def test_uncertainty_draw_does_not_depend_on_chunking() -> None:
 
 
 def test_uncertainty_widens_intervals() -> None:
+    # a prediction no published number pins down (Phase 1/2 plasma NfL rests on the weakly
+    # identified NfL exponents): the fitted CSF SOD1 differences are held by the fit, so there
+    # the parameters add little to the trial's own sampling error
     design = load_template("phase12")
     target = Target(
-        quantity="pct_change_diff", paramcd="CSFSOD1", visit="DAY 85", arm="TOFERSEN 100 MG"
+        quantity="geo_mean_pct_change", paramcd="PLNFL", visit="DAY 85", arm="TOFERSEN 100 MG"
     )
     fixed = simulate_trial(design, n_replicates=300, seed=8)
     uncertain = simulate_trial(design, n_replicates=300, seed=8, uncertainty=shipped_posterior())
