@@ -123,20 +123,24 @@ def simulate_adverse_events(
     related: list[BoolArray] = []
 
     def record(
-        mask: BoolArray, onset: FloatArray, u: FloatArray, k: int, by_drug: BoolArray
+        rep: IntArray,
+        pat: IntArray,
+        term: IntArray,
+        day: FloatArray,
+        u: FloatArray,
+        by_drug: BoolArray,
     ) -> None:
-        rep, pat = np.nonzero(mask)
-        day = onset[rep, pat]
-        related.append(by_drug[rep, pat])
-        sev = (u[rep, pat, 2, None] > severity_cdf[k][None, :]).sum(axis=1)
-        withdraws = u[rep, pat, 3] < stop[k]
-        withdrawal[rep[withdraws], pat[withdraws]] = np.minimum(
-            withdrawal[rep[withdraws], pat[withdraws]], day[withdraws]
-        )
-        records.append((rep, pat, np.full(rep.shape, k)))
+        """Record events of (replicate, patient, term) with onset `day` and their draws `u`
+        ((event, 4) columns: event, delay, severity, withdrawal); a withdrawal moves
+        `withdrawal` earlier."""
+        sev = (u[:, 2, None] > severity_cdf[term]).sum(axis=1)
+        withdraws = u[:, 3] < stop[term]
+        np.minimum.at(withdrawal, (rep[withdraws], pat[withdraws]), day[withdraws])
+        records.append((rep, pat, term.astype(np.int64)))
         onsets.append(day)
         severities.append(sev.astype(np.int64))
         stopped.append(withdraws)
+        related.append(by_drug)
 
     given = amount_mg > 0
     first_dose = np.where(given.any(axis=2), dose_days[np.argmax(given, axis=2)], np.inf)
@@ -146,7 +150,9 @@ def simulate_adverse_events(
         onset = first_dose + np.floor(years * DAYS_PER_YEAR)
         exposure_end = np.minimum(np.minimum(dropout_day, withdrawal), end_day)
         hit = np.isfinite(first_dose) & (onset <= exposure_end)
-        record(hit, onset, u, int(serious_k), np.ones_like(hit))
+        rep, pat = np.nonzero(hit)
+        term = np.full(rep.shape, serious_k)
+        record(rep, pat, term, onset[rep, pat], u[rep, pat], np.ones(rep.shape, dtype=bool))
 
     # per dose, every term at once (terms do not interact within a dose: who is on study is
     # decided before its draws); events are recorded term by term as before
@@ -168,15 +174,7 @@ def simulate_adverse_events(
         if k.size == 0:
             continue
         u = terms_first[k, rep, pat]
-        day_hit = onset[k, rep, pat]
-        sev = (u[:, 2, None] > severity_cdf[k]).sum(axis=1)
-        withdraws = u[:, 3] < stop[k]
-        np.minimum.at(withdrawal, (rep[withdraws], pat[withdraws]), day_hit[withdraws])
-        records.append((rep, pat, k.astype(np.int64)))
-        onsets.append(day_hit)
-        severities.append(sev.astype(np.int64))
-        stopped.append(withdraws)
-        related.append(u[:, 0] < drug_risk[k, rep, pat])
+        record(rep, pat, k, onset[k, rep, pat], u, u[:, 0] < drug_risk[k, rep, pat])
 
     if records:
         rep_all, pat_all, term_all = (np.concatenate(parts) for parts in zip(*records, strict=True))
