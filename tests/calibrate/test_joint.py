@@ -12,10 +12,12 @@ import pytest
 from scipy.stats import norm
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import WhiteKernel
+from threadpoolctl import threadpool_limits
 from typer.testing import CliRunner
 
 from alsim.calibrate.emulator import fit_emulator
-from alsim.calibrate.joint import split_rhat
+from alsim.calibrate.joint import CalibrationSettings, emulate, free_space, split_rhat
+from alsim.calibrate.sbc import load_design, simulation_based_calibration
 from alsim.calibrate.targets import (
     calibration_groups,
     cross_validation_groups,
@@ -209,3 +211,21 @@ def test_calibrate_is_byte_for_byte_reproducible(quick_run: Path, tmp_path: Path
     assert result.exit_code == 0, result.output
     for name in ("posterior.parquet", "summary.json", "design.parquet"):
         assert (out / name).read_bytes() == (quick_run / name).read_bytes(), name
+
+
+def test_sbc_cases_do_not_depend_on_the_number_of_workers(quick_run: Path) -> None:
+    settings = CalibrationSettings.quick(seed=3)
+    design = load_design(quick_run / "design.parquet")
+    with threadpool_limits(1):
+        emulator = emulate(design, settings)
+    groups = tuple(json.loads((quick_run / "summary.json").read_text())["fitted_groups"])
+    runs = [
+        simulation_based_calibration(
+            emulator, design, free_space(), settings, groups, n_cases=3, seed=5, workers=w
+        )
+        for w in (1, 2)
+    ]
+    assert runs[0].truth.shape == (3, len(free_space().names))
+    np.testing.assert_array_equal(runs[0].truth, runs[1].truth)
+    np.testing.assert_array_equal(runs[0].covered, runs[1].covered)
+    np.testing.assert_array_equal(runs[0].joint, runs[1].joint)

@@ -512,7 +512,8 @@ def sample_posterior(like: Likelihood, settings: CalibrationSettings, *, seed: i
     level = logger.level
     logger.setLevel(logging.ERROR)  # a short chain is reported through tau and ESS instead
     try:
-        tau = emcee.autocorr.integrated_time(chain, quiet=True)
+        with np.errstate(invalid="ignore"):  # a walker that never moved: tau is NaN, not a crash
+            tau = emcee.autocorr.integrated_time(chain, quiet=True)
     finally:
         logger.setLevel(level)
     return Chain(
