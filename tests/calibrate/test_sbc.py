@@ -11,8 +11,8 @@ from alsim.calibrate.targets import select_groups
 
 @pytest.mark.slow
 def test_credible_intervals_cover_the_truth() -> None:
-    # the shipped calibration's design and sampler (its default settings, seed 1; about 45 min on
-    # 2 cores: the design, then 40 fits with the calibration's own chains, two at a time):
+    # the shipped calibration's design and sampler (its default settings, seed 1; 28 min on
+    # 2 cores: the design, then 40 fits with the calibration's own chains, two at a time);
     # `python -m alsim.calibrate.sbc DIR 40 2` on that calibration's output computes the same
     # figures. Measured: 0.803 of parameter x case pairs (482 of 600; the first 20 cases 0.797),
     # every parameter 0.72-0.93, joint HPD region 0.53: marginally at the line, jointly too narrow
