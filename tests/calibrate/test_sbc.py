@@ -27,7 +27,7 @@ def test_credible_intervals_cover_the_truth() -> None:
     )
     assert result.truth.shape[0] == SBC_CASES
     # a correct pipeline covers about 90%; the acceptance line leaves room for 40 cases
-    # (binomial SE about 0.05 per parameter, 0.015 pooled)
+    # (binomial SE about 0.06 per parameter, 0.016 pooled)
     figures = f"{result.per_parameter()}, joint HPD {result.joint_coverage:.2f}"
     assert result.marginal_coverage >= 0.8, figures
     assert min(result.per_parameter().values()) >= 0.7, figures
